@@ -1,0 +1,3 @@
+//! Regions and zones of the world.
+pub mod describe_regions;
+pub mod describe_zones;

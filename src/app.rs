@@ -1,0 +1,70 @@
+//! The running emulator's shared state: the store, the clock, the nonce cache, the settings.
+//! Built once from the configuration; handed to `wire` and `control` behind an `Arc`.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use parking_lot::RwLock;
+
+use crate::clock::Clock;
+use crate::config::{AuthMode, ServeArgs};
+use crate::ids::RequestIds;
+use crate::store::{Delays, Quotas, Store};
+use crate::wire::auth::NonceCache;
+use crate::wire::encoding::Limits;
+use crate::world::World;
+
+/// Settings that may change while the emulator runs.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    pub delays: Delays,
+    pub quotas: Quotas,
+}
+
+pub struct App {
+    pub store: Store,
+    pub clock: Clock,
+    pub nonces: NonceCache,
+    pub request_ids: RequestIds,
+    pub settings: RwLock<Settings>,
+    pub auth_strict: bool,
+    pub limits: Limits,
+    pub max_body_bytes: usize,
+    pub started: Instant,
+    pub seed: u64,
+}
+
+impl App {
+    /// Builds the emulator from its configuration (reads the world file if one is given).
+    pub fn new(args: &ServeArgs) -> Result<Arc<App>, String> {
+        let world = match &args.world {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                World::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?
+            }
+            None => World::default_world()?,
+        };
+        let seed = args.seed.unwrap_or_else(|| {
+            crate::ids::splitmix64(crate::clock::wall_ms() ^ std::process::id() as u64)
+        });
+        Ok(Arc::new(App {
+            store: Store::new(Arc::new(world), seed),
+            clock: Clock::new(),
+            nonces: NonceCache::new(args.nonce_capacity),
+            request_ids: RequestIds::new(seed),
+            settings: RwLock::new(Settings {
+                delays: Delays::uniform(args.transition_delay_ms),
+                quotas: Quotas::default(),
+            }),
+            auth_strict: args.auth == AuthMode::Strict,
+            limits: Limits {
+                max_params: args.max_params,
+                max_value_bytes: args.max_value_bytes,
+            },
+            max_body_bytes: args.max_body_bytes,
+            started: Instant::now(),
+            seed,
+        }))
+    }
+}

@@ -1,0 +1,171 @@
+//! `ACTIONS`: the one table of supported actions, and how every action is run.
+//!
+//! An action is a module with `parse(&Params) -> Result<Request>` (syntax only: missing and
+//! malformed parameters) and `handle(state, ctx, Request) -> Result<Response>` (semantics: all checks
+//! first, then the mutation). Reads run under the account's read lock, writes under its write
+//! lock after due status transitions are applied; a write with a `ClientToken` that was seen
+//! before returns the first reply, or `IdempotentParameterMismatch` if its parameters differ.
+//! Knows nothing of HTTP.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::actions;
+use crate::error::ApiError;
+use crate::params::Params;
+use crate::store::{Account, AccountState, Ctx, TokenEntry};
+
+pub type Reply = Map<String, Value>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Read,
+    Write,
+}
+
+#[derive(Clone, Copy)]
+pub enum Runner {
+    Read(fn(&Params, &Ctx<'_>, &AccountState) -> Result<Reply, ApiError>),
+    Write(fn(&Params, &Ctx<'_>, &mut AccountState) -> Result<Reply, ApiError>),
+}
+
+#[derive(Clone, Copy)]
+pub struct ActionDef {
+    pub name: &'static str,
+    pub run: Runner,
+}
+
+impl ActionDef {
+    pub fn kind(&self) -> Kind {
+        match self.run {
+            Runner::Read(_) => Kind::Read,
+            Runner::Write(_) => Kind::Write,
+        }
+    }
+}
+
+/// Serializes an action's response into the reply tree.
+pub fn to_reply<T: Serialize>(resp: T) -> Result<Reply, ApiError> {
+    match serde_json::to_value(resp) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(_) => Err(ApiError::InternalError(
+            "a response is not an object".into(),
+        )),
+        Err(e) => Err(ApiError::InternalError(e.to_string())),
+    }
+}
+
+macro_rules! read {
+    ($name:literal, $($m:ident)::+) => {
+        ActionDef {
+            name: $name,
+            run: Runner::Read(|p, c, s| {
+                let req = $($m)::+::parse(p)?;
+                to_reply($($m)::+::handle(s, c, req)?)
+            }),
+        }
+    };
+}
+
+macro_rules! write {
+    ($name:literal, $($m:ident)::+) => {
+        ActionDef {
+            name: $name,
+            run: Runner::Write(|p, c, s| {
+                let req = $($m)::+::parse(p)?;
+                to_reply($($m)::+::handle(s, c, req)?)
+            }),
+        }
+    };
+}
+
+/// Every supported action. Adding one: its module, one line here, docs/actions.md, its tests.
+pub static ACTIONS: &[ActionDef] = &[
+    read!("DescribeRegions", actions::region::describe_regions),
+    read!("DescribeZones", actions::region::describe_zones),
+    write!("CreateVpc", actions::vpc::create_vpc),
+    read!("DescribeVpcs", actions::vpc::describe_vpcs),
+    read!("DescribeVpcAttribute", actions::vpc::describe_vpc_attribute),
+    write!("DeleteVpc", actions::vpc::delete_vpc),
+    write!("CreateVSwitch", actions::vswitch::create_vswitch),
+    read!("DescribeVSwitches", actions::vswitch::describe_vswitches),
+    read!(
+        "DescribeVSwitchAttributes",
+        actions::vswitch::describe_vswitch_attributes
+    ),
+    write!("DeleteVSwitch", actions::vswitch::delete_vswitch),
+];
+
+pub fn find(name: &str) -> Option<&'static ActionDef> {
+    static INDEX: OnceLock<HashMap<&'static str, &'static ActionDef>> = OnceLock::new();
+    INDEX
+        .get_or_init(|| ACTIONS.iter().map(|a| (a.name, a)).collect())
+        .get(name)
+        .copied()
+}
+
+/// Runs an action against an account.
+pub fn execute(
+    def: &ActionDef,
+    account: &Account,
+    params: &Params,
+    ctx: &Ctx<'_>,
+) -> Result<Reply, ApiError> {
+    match def.run {
+        Runner::Read(f) => {
+            {
+                let st = account.state.read();
+                if !st.needs_settle(ctx.now) {
+                    return f(params, ctx, &st);
+                }
+            }
+            let mut st = account.state.write();
+            st.settle(ctx.now);
+            f(params, ctx, &st)
+        }
+        Runner::Write(f) => {
+            let mut st = account.state.write();
+            st.settle(ctx.now);
+            let token = params.opt("ClientToken");
+            if let Some(token) = token {
+                if let Some(seen) = st.tokens.get(def.name, token) {
+                    return if seen.fingerprint == params.fingerprint() {
+                        Ok(seen.reply.as_object().cloned().unwrap_or_default())
+                    } else {
+                        Err(ApiError::IdempotentParameterMismatch)
+                    };
+                }
+            }
+            let reply = f(params, ctx, &mut st)?;
+            if let Some(token) = token {
+                let entry = TokenEntry {
+                    fingerprint: params.fingerprint(),
+                    reply: Value::Object(reply.clone()),
+                };
+                st.tokens.insert(def.name, token, entry);
+            }
+            Ok(reply)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn action_names_are_unique_and_found() {
+        let mut names: Vec<_> = ACTIONS.iter().map(|a| a.name).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), ACTIONS.len());
+        assert!(find("DescribeVpcs").is_some());
+        assert!(
+            find("describeVpcs").is_none(),
+            "action names are case-sensitive"
+        );
+    }
+}

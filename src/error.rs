@@ -1,0 +1,308 @@
+//! Every error the emulator can answer with: its `Code`, HTTP status and `Message`.
+//!
+//! This is the only place where error codes are spelled. Spellings follow the real service and the
+//! reference (misspellings included: they are the contract clients match on). `docs/error-codes.md`
+//! lists the same table for users. Depends on nothing else in the crate.
+
+use std::borrow::Cow;
+
+/// A failed request. Rendered by `wire::render` as `{RequestId, HostId, Code, Message, Recommend}`
+/// (JSON) or `<Error>…</Error>` (XML) with [`ApiError::status`] as the HTTP status.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApiError {
+    // ----- wire and gateway (REAL-SERVICE §4.2) -----
+    /// A protocol parameter (`Action`, `Version`, `AccessKeyId`, `Signature`, …) is absent.
+    #[error("missing protocol parameter {0}")]
+    MissingParameter(Cow<'static, str>),
+    /// A required parameter of the action is absent or empty: `Missing<Name>`.
+    #[error("missing parameter {0}")]
+    MissingParam(&'static str),
+    #[error("unknown action {0}")]
+    InvalidActionNotFound(String),
+    #[error("invalid version")]
+    InvalidVersion,
+    #[error("unsupported HTTP method")]
+    UnsupportedHttpMethod,
+    #[error("invalid Format")]
+    InvalidFormat,
+    #[error("incomplete signature: {0}")]
+    IncompleteSignature(Cow<'static, str>),
+    /// RPC v1: the message carries the server's string-to-sign, as the real gateway does (py-core
+    /// and the Go SDK parse it to tell a wrong secret from a wrong canonicalization).
+    #[error("signature does not match (v1)")]
+    SignatureDoesNotMatchV1 { string_to_sign: String },
+    /// ACS3-HMAC-SHA256.
+    #[error("signature does not match (acs3)")]
+    SignatureDoesNotMatchV3 { detail: Cow<'static, str> },
+    #[error("access key not found")]
+    InvalidAccessKeyIdNotFound,
+    #[error("timestamp format")]
+    InvalidTimeStampFormat,
+    #[error("timestamp expired")]
+    InvalidTimeStampExpired,
+    #[error("nonce used")]
+    SignatureNonceUsed,
+    /// Malformed percent-encoding, bytes that are not UTF-8, or a malformed query/body.
+    #[error("bad encoding: {0}")]
+    InvalidEncoding(String),
+    #[error("duplicate parameter {0}")]
+    DuplicateParameter(String),
+    #[error("body too large")]
+    BodyTooLarge { limit: usize },
+    #[error("too many parameters")]
+    TooManyParameters { limit: usize },
+    #[error("value too long")]
+    ValueTooLong { name: String, limit: usize },
+    /// A parameter has the wrong type or is out of range (`PageSize=abc`, `Force=maybe`).
+    #[error("invalid parameter {name}: {reason}")]
+    InvalidParameter { name: String, reason: String },
+    #[error("idempotent parameter mismatch")]
+    IdempotentParameterMismatch,
+    #[error("dry run passed")]
+    DryRunOperation,
+    /// A bug. Never the answer to bad input.
+    #[error("internal error: {0}")]
+    InternalError(String),
+
+    // ----- regions and zones -----
+    #[error("region not found")]
+    InvalidRegionIdNotFound,
+    #[error("zone not found")]
+    InvalidZoneIdNotFound,
+
+    // ----- VPC -----
+    #[error("vpc not found")]
+    InvalidVpcIdNotFound,
+    #[error("vpc name malformed")]
+    InvalidVpcNameMalformed,
+    #[error("vpc description malformed")]
+    InvalidVpcDescriptionMalformed,
+    /// CreateVpc's CidrBlock (the real code is the generic `InvalidParameter`).
+    #[error("vpc cidr invalid")]
+    InvalidVpcCidrBlock,
+    #[error("too many VpcIds")]
+    InvalidVpcIdNumber,
+    #[error("cidr malformed")]
+    InvalidCidrBlockMalformed,
+    #[error("cidr mask length")]
+    InvalidCidrBlockMaskLength,
+    #[error("vpc status")]
+    IncorrectVpcStatus,
+    #[error("vpc has vswitches")]
+    DependencyViolationVSwitch { vswitch_ids: String },
+    #[error("vpc quota")]
+    QuotaExceededVpc { limit: usize },
+    #[error("tag key invalid")]
+    InvalidTagKey { reason: &'static str },
+    #[error("tag value invalid")]
+    InvalidTagValue { reason: &'static str },
+
+    // ----- vSwitch -----
+    #[error("vswitch not found")]
+    InvalidVSwitchIdNotFound,
+    #[error("vswitch name malformed")]
+    InvalidVSwitchNameMalformed,
+    #[error("vswitch description malformed")]
+    InvalidVSwitchDescriptionMalformed,
+    #[error("vswitch cidr overlapped")]
+    InvalidCidrBlockOverlapped { other: String },
+    #[error("vswitch cidr not in vpc")]
+    InvalidCidrBlockNotInVpc,
+    #[error("vswitch status")]
+    IncorrectVSwitchStatus,
+    #[error("vswitch quota")]
+    QuotaExceededVSwitch { limit: usize },
+}
+
+impl ApiError {
+    pub fn missing(name: &'static str) -> Self {
+        ApiError::MissingParam(name)
+    }
+
+    pub fn invalid(name: impl Into<String>, reason: impl Into<String>) -> Self {
+        ApiError::InvalidParameter {
+            name: name.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// The `Code` field.
+    pub fn code(&self) -> Cow<'static, str> {
+        use ApiError::*;
+        Cow::Borrowed(match self {
+            MissingParameter(_) => "MissingParameter",
+            MissingParam(name) => return Cow::Owned(format!("Missing{name}")),
+            InvalidActionNotFound(_) => "InvalidAction.NotFound",
+            InvalidVersion => "InvalidVersion",
+            UnsupportedHttpMethod => "UnsupportedHTTPMethod",
+            InvalidFormat => "InvalidParameter.Format",
+            IncompleteSignature(_) => "IncompleteSignature",
+            SignatureDoesNotMatchV1 { .. } | SignatureDoesNotMatchV3 { .. } => {
+                "SignatureDoesNotMatch"
+            }
+            InvalidAccessKeyIdNotFound => "InvalidAccessKeyId.NotFound",
+            InvalidTimeStampFormat => "InvalidTimeStamp.Format",
+            InvalidTimeStampExpired => "InvalidTimeStamp.Expired",
+            SignatureNonceUsed => "SignatureNonceUsed",
+            InvalidEncoding(_) => "InvalidParameter.Encoding",
+            DuplicateParameter(_) => "InvalidParameter.Duplicate",
+            BodyTooLarge { .. } => "RequestEntityTooLarge",
+            TooManyParameters { .. } => "InvalidParameter.TooMany",
+            ValueTooLong { .. } => "InvalidParameter.TooLong",
+            InvalidParameter { .. } => "InvalidParameter",
+            IdempotentParameterMismatch => "IdempotentParameterMismatch",
+            DryRunOperation => "DryRunOperation",
+            InternalError(_) => "InternalError",
+            InvalidRegionIdNotFound => "InvalidRegionId.NotFound",
+            InvalidZoneIdNotFound => "InvalidZoneId.NotFound",
+            InvalidVpcIdNotFound => "InvalidVpcId.NotFound",
+            InvalidVpcNameMalformed => "InvalidVpcName.Malformed",
+            InvalidVpcDescriptionMalformed => "InvalidVpcDiscription.Malformed",
+            InvalidVpcCidrBlock => "InvalidParameter",
+            InvalidVpcIdNumber => "InvalidVpcIdNumber.NotSupported",
+            InvalidCidrBlockMalformed => "InvalidCidrBlock.Malformed",
+            InvalidCidrBlockMaskLength => "InvalidCirdrBlock.MaskLength",
+            IncorrectVpcStatus => "IncorrectVpcStatus",
+            DependencyViolationVSwitch { .. } => "DependencyViolation.VSwitch",
+            QuotaExceededVpc { .. } => "QuotaExceeded.Vpc",
+            InvalidTagKey { .. } => "InvalidTagKey",
+            InvalidTagValue { .. } => "InvalidTagValue",
+            InvalidVSwitchIdNotFound => "InvalidVSwitchId.NotFound",
+            InvalidVSwitchNameMalformed => "InvalidVSwitchName.Malformed",
+            InvalidVSwitchDescriptionMalformed => "InvalidVSwitchDiscription.Malformed",
+            InvalidCidrBlockOverlapped { .. } => "InvalidCidrBlock.Overlapped",
+            InvalidCidrBlockNotInVpc => "InvalidParameter",
+            IncorrectVSwitchStatus => "IncorrectVSwitchStatus",
+            QuotaExceededVSwitch { .. } => "QuotaExceeded.VSwitch",
+        })
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> u16 {
+        use ApiError::*;
+        match self {
+            InvalidActionNotFound(_)
+            | InvalidAccessKeyIdNotFound
+            | InvalidRegionIdNotFound
+            | InvalidZoneIdNotFound
+            | InvalidVpcIdNotFound
+            | InvalidVSwitchIdNotFound => 404,
+            UnsupportedHttpMethod => 403,
+            BodyTooLarge { .. } => 413,
+            InternalError(_) => 500,
+            _ => 400,
+        }
+    }
+
+    /// The `Message` field.
+    pub fn message(&self) -> Cow<'static, str> {
+        use ApiError::*;
+        Cow::Borrowed(match self {
+            MissingParameter(name) => {
+                return Cow::Owned(format!(
+                    "The input parameter \"{name}\" that is mandatory for processing this request is not supplied."
+                ))
+            }
+            MissingParam(name) => return Cow::Owned(format!("{name} is mandatory for this action.")),
+            InvalidActionNotFound(_) => "Specified api is not found, please check your url and method.",
+            InvalidVersion => "Specified parameter Version is not valid.",
+            UnsupportedHttpMethod => "This http method is not supported.",
+            InvalidFormat => "Specified parameter format is not valid.",
+            IncompleteSignature(detail) => {
+                return Cow::Owned(format!(
+                    "The request signature does not conform to Aliyun standards. {detail}"
+                ))
+            }
+            SignatureDoesNotMatchV1 { string_to_sign } => {
+                return Cow::Owned(format!(
+                    "Specified signature is not matched with our calculation. server string to sign is:{string_to_sign}"
+                ))
+            }
+            SignatureDoesNotMatchV3 { detail } => {
+                return Cow::Owned(format!("Specified signature does not match our calculation. {detail}"))
+            }
+            InvalidAccessKeyIdNotFound => "Specified access key is not found.",
+            InvalidTimeStampFormat => "Specified time stamp or date value is not well formatted.",
+            InvalidTimeStampExpired => "Specified time stamp or date value is expired.",
+            SignatureNonceUsed => "Specified signature nonce was used already.",
+            InvalidEncoding(detail) => {
+                return Cow::Owned(format!("The request is not correctly encoded: {detail}."))
+            }
+            DuplicateParameter(name) => {
+                return Cow::Owned(format!("The parameter \"{name}\" is specified more than once."))
+            }
+            BodyTooLarge { limit } => {
+                return Cow::Owned(format!("The request body exceeds the limit of {limit} bytes."))
+            }
+            TooManyParameters { limit } => {
+                return Cow::Owned(format!("The request has more than {limit} parameters."))
+            }
+            ValueTooLong { name, limit } => {
+                return Cow::Owned(format!(
+                    "The value of parameter \"{name}\" is longer than {limit} bytes."
+                ))
+            }
+            InvalidParameter { name, reason } => {
+                return Cow::Owned(format!("The specified parameter \"{name}\" is not valid: {reason}"))
+            }
+            IdempotentParameterMismatch => "The request is retried with updated parameters.",
+            DryRunOperation => "Request validation has been passed with DryRun flag set.",
+            InternalError(_) => "The request processing has failed due to some unknown error.",
+            InvalidRegionIdNotFound => "The specified RegionId does not exist in our records.",
+            InvalidZoneIdNotFound => "Specified zone does not exist.",
+            InvalidVpcIdNotFound => "Specified VPC does not exist.",
+            InvalidVpcNameMalformed => "Specified VPC name is not valid.",
+            InvalidVpcDescriptionMalformed => "Specified VPC description is not valid.",
+            InvalidVpcCidrBlock => "Specified CIDR block is not valid",
+            InvalidVpcIdNumber => "The number of vpcIds exceeds the limit.",
+            InvalidCidrBlockMalformed => "Specified CIDR block is not valid.",
+            InvalidCidrBlockMaskLength => "Specified CIDR block is not valid .",
+            IncorrectVpcStatus => "Current VPC status does not support this operation.",
+            DependencyViolationVSwitch { vswitch_ids } => {
+                return Cow::Owned(format!(
+                    "Specified object has dependent resources. Delete these vSwitches first: {vswitch_ids}."
+                ))
+            }
+            QuotaExceededVpc { limit } => {
+                return Cow::Owned(format!("VPC quota exceeded. The quota is {limit} VPCs per region."))
+            }
+            InvalidTagKey { reason } => return Cow::Owned(format!("The tag keys are not valid. {reason}.")),
+            InvalidTagValue { reason } => return Cow::Owned(format!("The tag values are not valid. {reason}.")),
+            InvalidVSwitchIdNotFound => "VSwitch not exist.",
+            InvalidVSwitchNameMalformed => "Specified virtual switch name is not valid.",
+            InvalidVSwitchDescriptionMalformed => "Specified virtual switch description is not valid.",
+            InvalidCidrBlockOverlapped { other } => {
+                return Cow::Owned(format!(
+                    "Specified CIDR block overlapped with other subnets. It overlaps {other}."
+                ))
+            }
+            InvalidCidrBlockNotInVpc => "Specified CIDR block is not valid in VPC.",
+            IncorrectVSwitchStatus => "The current virtual switch status does not support this operation.",
+            QuotaExceededVSwitch { limit } => {
+                return Cow::Owned(format!("Virtual switch quota exceeded. The quota is {limit} vSwitches per VPC."))
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signature_message_has_the_prefix_py_core_splits_on() {
+        let e = ApiError::SignatureDoesNotMatchV1 {
+            string_to_sign: "GET&%2F&A%3Db".into(),
+        };
+        let m = e.message();
+        assert_eq!(m.split(':').nth(1), Some("GET&%2F&A%3Db"));
+        assert_eq!(e.status(), 400);
+    }
+
+    #[test]
+    fn missing_param_code_and_message() {
+        let e = ApiError::missing("RegionId");
+        assert_eq!(e.code(), "MissingRegionId");
+        assert_eq!(e.message(), "RegionId is mandatory for this action.");
+    }
+}

@@ -1,0 +1,58 @@
+//! aliyun-nat-emulator: a local, offline emulator of the Alibaba Cloud NAT Gateway RPC API
+//! (`vpc.aliyuncs.com`, Version 2016-04-28).
+//!
+//! # Map
+//! Dependencies point one way: `main → lib (serve) → wire → dispatch → actions → {store, model}`;
+//! `error`, `params`, `clock`, `ids` and `world` are leaves.
+//!
+//! - [`config`]: the command line and its `NAT_EMULATOR_*` variables.
+//! - [`app`]: the shared state of a running emulator.
+//! - [`wire`]: HTTP, parameters, signatures (RPC v1 and ACS3), JSON/XML rendering. Only it knows HTTP.
+//! - [`dispatch`]: `ACTIONS`, the table of supported actions, and how one runs (locks, ClientToken).
+//! - [`actions`]: one module per action: `parse` (syntax) then `handle` (semantics, check then mutate).
+//! - [`store`]: accounts, regions and resources; status transitions on the injected clock.
+//! - [`model`]: resources and their single-resource rules.
+//! - [`world`]: the world file (accounts, regions, zones, default VPCs).
+//! - [`control`]: the emulator's own API under `/_emulator/`.
+//! - [`error`]: every error code, its HTTP status and message.
+
+pub mod actions;
+pub mod app;
+pub mod clock;
+pub mod config;
+pub mod control;
+pub mod dispatch;
+pub mod error;
+pub mod ids;
+pub mod model;
+pub mod params;
+pub mod store;
+pub mod wire;
+pub mod world;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::Router;
+use tokio::net::TcpListener;
+
+pub use app::App;
+
+/// The whole HTTP surface: the control plane under `/_emulator/`, the RPC API everywhere else.
+pub fn router(app: Arc<App>) -> Router {
+    Router::new()
+        .nest("/_emulator", control::router())
+        .fallback(wire::handle)
+        .with_state(app)
+}
+
+/// Serves until `shutdown` resolves, then lets requests in flight finish.
+pub async fn serve(
+    app: Arc<App>,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(app))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

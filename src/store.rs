@@ -1,0 +1,489 @@
+//! State per account and region: the resources, their pending status transitions, ClientTokens and
+//! the account's id generator.
+//!
+//! Each account has one `RwLock<AccountState>`, held briefly and never across an `.await`, so a
+//! handler's check-then-mutate is atomic and accounts never wait for each other. Status
+//! transitions (`Pending` → `Available` …) are deadlines on the injected clock, applied by
+//! [`AccountState::settle`] before a request looks at the state: no background task, no sleep, and
+//! the same requests at the same clock readings always give the same state. Depends on `model`,
+//! `world`, `ids`, `clock`, `error`, `params`; never on `wire` or `actions`.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
+use std::sync::Arc;
+
+use hmac::{Hmac, Mac};
+use parking_lot::RwLock;
+use serde::{Deserialize, Serialize};
+use sha1::Sha1;
+use sha2::Sha256;
+
+use crate::clock::Millis;
+use crate::error::ApiError;
+use crate::ids::{hash_str, IdGen};
+use crate::model::{VSwitch, VSwitchStatus, Vpc, VpcStatus};
+use crate::world::{AccountSpec, Region, World};
+
+/// Delays of the status lifecycles, in milliseconds of the emulator's clock (0: immediate).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Delays {
+    pub vpc_create_ms: u64,
+    pub vswitch_create_ms: u64,
+}
+
+impl Delays {
+    pub fn uniform(ms: u64) -> Self {
+        Delays {
+            vpc_create_ms: ms,
+            vswitch_create_ms: ms,
+        }
+    }
+}
+
+/// Quotas (the real defaults; adjustable like the real ones).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Quotas {
+    pub vpcs_per_region: usize,
+    pub vswitches_per_vpc: usize,
+}
+
+impl Default for Quotas {
+    fn default() -> Self {
+        Quotas {
+            vpcs_per_region: 10,
+            vswitches_per_vpc: 150,
+        }
+    }
+}
+
+/// What a handler sees besides the state: the time, the world, the settings.
+#[derive(Debug, Clone, Copy)]
+pub struct Ctx<'a> {
+    pub now: Millis,
+    pub world: &'a World,
+    pub delays: Delays,
+    pub quotas: Quotas,
+}
+
+impl<'a> Ctx<'a> {
+    /// The region, or `InvalidRegionId.NotFound`.
+    pub fn region(&self, id: &str) -> Result<&'a Region, ApiError> {
+        self.world
+            .region(id)
+            .ok_or(ApiError::InvalidRegionIdNotFound)
+    }
+}
+
+/// A status change due at a deadline.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Due {
+    VpcAvailable { region: String, id: String },
+    VSwitchAvailable { region: String, id: String },
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Timers {
+    heap: BinaryHeap<Reverse<(Millis, u64, Due)>>,
+    seq: u64,
+}
+
+impl Timers {
+    pub fn schedule(&mut self, at: Millis, due: Due) {
+        self.seq += 1;
+        self.heap.push(Reverse((at, self.seq, due)));
+    }
+
+    pub fn next_deadline(&self) -> Option<Millis> {
+        self.heap.peek().map(|Reverse((at, _, _))| *at)
+    }
+
+    fn pop_due(&mut self, now: Millis) -> Option<Due> {
+        if self.next_deadline()? <= now {
+            self.heap.pop().map(|Reverse((_, _, d))| d)
+        } else {
+            None
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.heap.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.heap.is_empty()
+    }
+}
+
+/// Replies remembered by ClientToken, so that a retried request gets the original answer.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ClientTokens {
+    map: HashMap<String, TokenEntry>,
+    order: VecDeque<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TokenEntry {
+    pub fingerprint: Vec<(String, String)>,
+    pub reply: serde_json::Value,
+}
+
+const MAX_TOKENS: usize = 10_000;
+
+impl ClientTokens {
+    fn key(action: &str, token: &str) -> String {
+        format!("{action}\u{0}{token}")
+    }
+
+    pub fn get(&self, action: &str, token: &str) -> Option<&TokenEntry> {
+        self.map.get(&Self::key(action, token))
+    }
+
+    pub fn insert(&mut self, action: &str, token: &str, entry: TokenEntry) {
+        let key = Self::key(action, token);
+        if self.map.insert(key.clone(), entry).is_none() {
+            self.order.push_back(key);
+        }
+        while self.order.len() > MAX_TOKENS {
+            if let Some(old) = self.order.pop_front() {
+                self.map.remove(&old);
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct RegionState {
+    pub vpcs: BTreeMap<String, Vpc>,
+    pub vswitches: BTreeMap<String, VSwitch>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AccountState {
+    pub access_key_id: String,
+    pub owner_id: u64,
+    pub resource_group_id: String,
+    pub regions: BTreeMap<String, RegionState>,
+    pub ids: IdGen,
+    pub seq: u64,
+    pub timers: Timers,
+    pub tokens: ClientTokens,
+}
+
+impl AccountState {
+    /// The account as the world file describes it: in every region a default VPC with its
+    /// default vSwitches, all Available. Their ids derive from the account and region only, so
+    /// they are the same on every start and after every reset.
+    pub fn initial(world: &World, spec: &AccountSpec, seed: u64) -> AccountState {
+        let mut fixed = IdGen::new(hash_str(&format!("world/{}", spec.account_id)));
+        let resource_group_id = format!("rg-acfm{}", &fixed.plain_id("x", 11)[2..]);
+        let mut regions = BTreeMap::new();
+        let mut seq = 0;
+        for r in &world.regions {
+            let mut g = IdGen::new(hash_str(&format!(
+                "world/{}/{}",
+                spec.account_id, r.region_id
+            )));
+            let mut rs = RegionState::default();
+            let vpc_id = g.resource_id("vpc", &r.id_code);
+            let route_table_id = g.resource_id("vtb", &r.id_code);
+            seq += 1;
+            rs.vpcs.insert(
+                vpc_id.clone(),
+                Vpc {
+                    id: vpc_id.clone(),
+                    region_id: r.region_id.clone(),
+                    name: String::new(),
+                    description: String::new(),
+                    cidr: r.default_vpc_cidr,
+                    user_cidrs: vec![],
+                    is_default: true,
+                    status: VpcStatus::Available,
+                    created_ms: world.created_at,
+                    vrouter_id: g.resource_id("vrt", &r.id_code),
+                    route_table_id: route_table_id.clone(),
+                    resource_group_id: resource_group_id.clone(),
+                    tags: vec![],
+                    enable_ipv6: false,
+                    dns_hostname: false,
+                    seq,
+                },
+            );
+            for (zone, cidr) in &r.default_vswitches {
+                seq += 1;
+                let id = g.resource_id("vsw", &r.id_code);
+                rs.vswitches.insert(
+                    id.clone(),
+                    VSwitch {
+                        id,
+                        region_id: r.region_id.clone(),
+                        vpc_id: vpc_id.clone(),
+                        zone_id: zone.clone(),
+                        cidr: *cidr,
+                        name: String::new(),
+                        description: String::new(),
+                        is_default: true,
+                        status: VSwitchStatus::Available,
+                        created_ms: world.created_at,
+                        route_table_id: route_table_id.clone(),
+                        resource_group_id: resource_group_id.clone(),
+                        tags: vec![],
+                        used_ips: vec![],
+                        seq,
+                    },
+                );
+            }
+            regions.insert(r.region_id.clone(), rs);
+        }
+        AccountState {
+            access_key_id: spec.access_key_id.clone(),
+            owner_id: spec.account_id,
+            resource_group_id,
+            regions,
+            ids: IdGen::new(seed ^ hash_str(&spec.access_key_id)),
+            seq,
+            timers: Timers::default(),
+            tokens: ClientTokens::default(),
+        }
+    }
+
+    pub fn next_seq(&mut self) -> u64 {
+        self.seq += 1;
+        self.seq
+    }
+
+    /// Whether a transition is due (cheap: lets readers skip the write lock).
+    pub fn needs_settle(&self, now: Millis) -> bool {
+        self.timers.next_deadline().is_some_and(|d| d <= now)
+    }
+
+    /// Applies every transition due at `now`, oldest first.
+    pub fn settle(&mut self, now: Millis) {
+        while let Some(due) = self.timers.pop_due(now) {
+            match due {
+                Due::VpcAvailable { region, id } => {
+                    if let Some(v) = self
+                        .regions
+                        .get_mut(&region)
+                        .and_then(|r| r.vpcs.get_mut(&id))
+                    {
+                        if v.status == VpcStatus::Pending {
+                            v.status = VpcStatus::Available;
+                        }
+                    }
+                }
+                Due::VSwitchAvailable { region, id } => {
+                    if let Some(v) = self
+                        .regions
+                        .get_mut(&region)
+                        .and_then(|r| r.vswitches.get_mut(&id))
+                    {
+                        if v.status == VSwitchStatus::Pending {
+                            v.status = VSwitchStatus::Available;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The state of a region the world knows (`InvalidRegionId.NotFound` otherwise).
+    pub fn region(&self, id: &str) -> Result<&RegionState, ApiError> {
+        self.regions
+            .get(id)
+            .ok_or(ApiError::InvalidRegionIdNotFound)
+    }
+
+    pub fn region_mut(&mut self, id: &str) -> Result<&mut RegionState, ApiError> {
+        self.regions
+            .get_mut(id)
+            .ok_or(ApiError::InvalidRegionIdNotFound)
+    }
+
+    /// Finds a VPC in `region`, or in any region when the action's RegionId is optional and absent.
+    pub fn find_vpc(&self, region: Option<&str>, id: &str) -> Result<&Vpc, ApiError> {
+        match region {
+            Some(r) => self.region(r)?.vpcs.get(id),
+            None => self.regions.values().find_map(|r| r.vpcs.get(id)),
+        }
+        .ok_or(ApiError::InvalidVpcIdNotFound)
+    }
+
+    pub fn find_vswitch(&self, region: Option<&str>, id: &str) -> Result<&VSwitch, ApiError> {
+        match region {
+            Some(r) => self.region(r)?.vswitches.get(id),
+            None => self.regions.values().find_map(|r| r.vswitches.get(id)),
+        }
+        .ok_or(ApiError::InvalidVSwitchIdNotFound)
+    }
+}
+
+/// A secret that never prints and never compares with `==`.
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// An account: its keys (with the HMAC keys prepared once) and its state.
+pub struct Account {
+    pub access_key_id: String,
+    pub owner_id: u64,
+    pub secret: Secret,
+    /// HMAC-SHA1 keyed with `secret + "&"` (RPC v1), cloned per request.
+    pub v1_mac: Hmac<Sha1>,
+    /// HMAC-SHA256 keyed with `secret` (ACS3).
+    pub v3_mac: Hmac<Sha256>,
+    pub spec: AccountSpec,
+    pub state: RwLock<AccountState>,
+}
+
+impl std::fmt::Debug for Account {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Account")
+            .field("access_key_id", &self.access_key_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Account {
+    pub fn new(world: &World, spec: &AccountSpec, seed: u64) -> Account {
+        let v1_key = format!("{}&", spec.access_key_secret);
+        Account {
+            access_key_id: spec.access_key_id.clone(),
+            owner_id: spec.account_id,
+            secret: Secret(spec.access_key_secret.clone()),
+            v1_mac: Hmac::<Sha1>::new_from_slice(v1_key.as_bytes())
+                .expect("HMAC takes any key length"),
+            v3_mac: Hmac::<Sha256>::new_from_slice(spec.access_key_secret.as_bytes())
+                .expect("HMAC takes any key length"),
+            spec: spec.clone(),
+            state: RwLock::new(AccountState::initial(world, spec, seed)),
+        }
+    }
+}
+
+/// Every account, by AccessKeyId.
+pub struct Store {
+    pub world: Arc<World>,
+    accounts: RwLock<HashMap<String, Arc<Account>>>,
+    seed: u64,
+}
+
+impl Store {
+    pub fn new(world: Arc<World>, seed: u64) -> Store {
+        let accounts = world
+            .accounts
+            .iter()
+            .map(|spec| {
+                (
+                    spec.access_key_id.clone(),
+                    Arc::new(Account::new(&world, spec, seed)),
+                )
+            })
+            .collect();
+        Store {
+            world,
+            accounts: RwLock::new(accounts),
+            seed,
+        }
+    }
+
+    pub fn account(&self, access_key_id: &str) -> Option<Arc<Account>> {
+        self.accounts.read().get(access_key_id).cloned()
+    }
+
+    pub fn account_ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self.accounts.read().keys().cloned().collect();
+        ids.sort();
+        ids
+    }
+
+    /// Puts one account back to its initial world. The id generator keeps running, so ids handed
+    /// out before the reset are never handed out again.
+    pub fn reset_account(&self, access_key_id: &str) -> bool {
+        let Some(acc) = self.account(access_key_id) else {
+            return false;
+        };
+        let mut fresh = AccountState::initial(&self.world, &acc.spec, self.seed);
+        let old = {
+            let mut st = acc.state.write();
+            fresh.ids = st.ids.clone();
+            std::mem::replace(&mut *st, fresh)
+        };
+        drop(old); // outside the lock: a large world takes a while to free
+        true
+    }
+
+    pub fn reset_all(&self) -> Vec<String> {
+        let ids = self.account_ids();
+        for id in &ids {
+            self.reset_account(id);
+        }
+        ids
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn initial_ids_are_stable_and_per_account() {
+        let w = World::default_world().unwrap();
+        let a = AccountState::initial(&w, &w.accounts[0], 1);
+        let b = AccountState::initial(&w, &w.accounts[0], 2);
+        let c = AccountState::initial(&w, &w.accounts[1], 1);
+        let ids = |s: &AccountState| {
+            s.regions["cn-hangzhou"]
+                .vpcs
+                .keys()
+                .cloned()
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ids(&a), ids(&b), "default ids do not depend on the seed");
+        assert_ne!(ids(&a), ids(&c));
+        assert!(ids(&a)[0].starts_with("vpc-bp1"));
+    }
+
+    #[test]
+    fn timers_fire_in_order() {
+        let w = World::default_world().unwrap();
+        let mut s = AccountState::initial(&w, &w.accounts[0], 1);
+        let id = s.regions["cn-hangzhou"].vpcs.keys().next().unwrap().clone();
+        s.regions
+            .get_mut("cn-hangzhou")
+            .unwrap()
+            .vpcs
+            .get_mut(&id)
+            .unwrap()
+            .status = VpcStatus::Pending;
+        s.timers.schedule(
+            100,
+            Due::VpcAvailable {
+                region: "cn-hangzhou".into(),
+                id: id.clone(),
+            },
+        );
+        assert!(!s.needs_settle(99));
+        s.settle(99);
+        assert_eq!(
+            s.regions["cn-hangzhou"].vpcs[&id].status,
+            VpcStatus::Pending
+        );
+        assert!(s.needs_settle(100));
+        s.settle(100);
+        assert_eq!(
+            s.regions["cn-hangzhou"].vpcs[&id].status,
+            VpcStatus::Available
+        );
+        assert!(s.timers.is_empty());
+    }
+}
