@@ -39,15 +39,14 @@ impl App {
     pub fn new(args: &ServeArgs) -> Result<Arc<App>, String> {
         let world = match &args.world {
             Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
                 World::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?
             }
             None => World::default_world()?,
         };
-        let seed = args.seed.unwrap_or_else(|| {
-            crate::ids::splitmix64(crate::clock::wall_ms() ^ std::process::id() as u64)
-        });
+        let seed = args
+            .seed
+            .unwrap_or_else(|| crate::ids::splitmix64(crate::clock::wall_ms() ^ std::process::id() as u64));
         Ok(Arc::new(App {
             store: Store::new(Arc::new(world), seed),
             clock: Clock::new(),

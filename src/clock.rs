@@ -54,8 +54,7 @@ impl Clock {
             self.frozen_at.store(now, Ordering::Release);
             self.frozen.store(true, Ordering::Release);
         } else if self.frozen.load(Ordering::Acquire) {
-            self.offset_ms
-                .store(now as i64 - wall_ms() as i64, Ordering::Release);
+            self.offset_ms.store(now as i64 - wall_ms() as i64, Ordering::Release);
             self.frozen.store(false, Ordering::Release);
         }
     }
@@ -121,13 +120,7 @@ pub fn format_iso(ms: Millis) -> String {
 /// too, as the documentation's ISO 8601 allows them). Returns milliseconds since the epoch.
 pub fn parse_iso(s: &str) -> Option<Millis> {
     let b = s.as_bytes();
-    if b.len() < 20
-        || b[4] != b'-'
-        || b[7] != b'-'
-        || b[10] != b'T'
-        || b[13] != b':'
-        || b[16] != b':'
-    {
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
         return None;
     }
     let num = |r: std::ops::Range<usize>| -> Option<u32> {
@@ -149,20 +142,7 @@ pub fn parse_iso(s: &str) -> Option<Millis> {
         return None;
     }
     let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let dim = [
-        31,
-        if leap { 29 } else { 28 },
-        31,
-        30,
-        31,
-        30,
-        31,
-        31,
-        30,
-        31,
-        30,
-        31,
-    ];
+    let dim = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
     if d > dim[(mo - 1) as usize] {
         return None;
     }

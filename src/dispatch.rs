@@ -51,9 +51,7 @@ impl ActionDef {
 pub fn to_reply<T: Serialize>(resp: T) -> Result<Reply, ApiError> {
     match serde_json::to_value(resp) {
         Ok(Value::Object(m)) => Ok(m),
-        Ok(_) => Err(ApiError::InternalError(
-            "a response is not an object".into(),
-        )),
+        Ok(_) => Err(ApiError::InternalError("a response is not an object".into())),
         Err(e) => Err(ApiError::InternalError(e.to_string())),
     }
 }
@@ -97,6 +95,30 @@ pub static ACTIONS: &[ActionDef] = &[
         actions::vswitch::describe_vswitch_attributes
     ),
     write!("DeleteVSwitch", actions::vswitch::delete_vswitch),
+    write!("CreateNatGateway", actions::nat_gateway::create_nat_gateway),
+    read!("DescribeNatGateways", actions::nat_gateway::describe_nat_gateways),
+    write!(
+        "ModifyNatGatewayAttribute",
+        actions::nat_gateway::modify_nat_gateway_attribute
+    ),
+    write!("ModifyNatGatewaySpec", actions::nat_gateway::modify_nat_gateway_spec),
+    write!("DeleteNatGateway", actions::nat_gateway::delete_nat_gateway),
+    read!(
+        "GetNatGatewayAttribute",
+        actions::nat_gateway::get_nat_gateway_attribute
+    ),
+    write!("DeletionProtection", actions::nat_gateway::deletion_protection),
+    write!(
+        "UpdateNatGatewayNatType",
+        actions::nat_gateway::update_nat_gateway_nat_type
+    ),
+    read!(
+        "ListEnhanhcedNatGatewayAvailableZones",
+        actions::nat_gateway::list_enhanhced_nat_gateway_available_zones
+    ),
+    write!("TagResources", actions::tag::tag_resources),
+    write!("UnTagResources", actions::tag::untag_resources),
+    read!("ListTagResources", actions::tag::list_tag_resources),
 ];
 
 pub fn find(name: &str) -> Option<&'static ActionDef> {
@@ -108,12 +130,7 @@ pub fn find(name: &str) -> Option<&'static ActionDef> {
 }
 
 /// Runs an action against an account.
-pub fn execute(
-    def: &ActionDef,
-    account: &Account,
-    params: &Params,
-    ctx: &Ctx<'_>,
-) -> Result<Reply, ApiError> {
+pub fn execute(def: &ActionDef, account: &Account, params: &Params, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
     match def.run {
         Runner::Read(f) => {
             {
@@ -163,9 +180,6 @@ mod tests {
         names.dedup();
         assert_eq!(names.len(), ACTIONS.len());
         assert!(find("DescribeVpcs").is_some());
-        assert!(
-            find("describeVpcs").is_none(),
-            "action names are case-sensitive"
-        );
+        assert!(find("describeVpcs").is_none(), "action names are case-sensitive");
     }
 }

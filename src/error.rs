@@ -112,6 +112,75 @@ pub enum ApiError {
     IncorrectVSwitchStatus,
     #[error("vswitch quota")]
     QuotaExceededVSwitch { limit: usize },
+    #[error("vswitch used by a NAT gateway")]
+    DependencyViolationEnhancedNatgw { nat_gateway_ids: String },
+
+    // ----- NAT gateways -----
+    /// A mandatory parameter that the NAT reference reports with the old generic code.
+    #[error("mandatory parameter missing: {0}")]
+    MissingMandatory(&'static str),
+    #[error("nat gateway not found")]
+    InvalidNatGatewayIdNotFound,
+    #[error("nat name malformed")]
+    InvalidNameMalformed,
+    #[error("nat description malformed")]
+    InvalidDescriptionMalformed,
+    #[error("spec not supported")]
+    InvalidSpecValueNotSupported,
+    #[error("same spec")]
+    NatgwModifySpecSame,
+    #[error("vpc creating")]
+    VpcStatusError,
+    #[error("vswitch creating")]
+    VswitchStatusError,
+    #[error("vswitch not in vpc")]
+    VswNotBelongToVpc,
+    #[error("no free ip")]
+    ZoneNoAvailableIp,
+    #[error("nat quota")]
+    EnhancedQuotaExceed { limit: usize },
+    #[error("prepaid pay-by-lcu")]
+    PrePaidPayByLcu,
+    /// A change to a gateway that is not Available (ModifyNatGatewayAttribute and entries).
+    #[error("nat gateway status {status}")]
+    IncorrectStatusNatgw { status: &'static str },
+    /// The same for ModifyNatGatewaySpec, UpdateNatGatewayNatType (400) and DeleteNatGateway
+    /// (404, as documented: Terraform reads it as "already being deleted").
+    #[error("nat gateway status {status}")]
+    IncorrectStatusNatGateway { status: &'static str, not_found: bool },
+    #[error("deletion protection")]
+    DeletionProtectionOn { id: String },
+    #[error("nat gateway has dependents")]
+    NatDependency { kind: NatDependency, ids: String },
+    #[error("vpc has nat gateways")]
+    DependencyViolationNatGateway { nat_gateway_ids: String },
+    #[error("deletion protection: resource not found")]
+    DeletionProtectionResourceNotExist,
+    #[error("deletion protection already enabled")]
+    DeletionProtectionAlreadyEnabled,
+    #[error("deletion protection not enabled")]
+    DeletionProtectionNotExist,
+    #[error("NATGW_NOT_EXIST")]
+    NatgwNotExist,
+    #[error("nat convert unsupported")]
+    NatConvertUnsupported,
+    #[error("vswitch does not exist")]
+    VswNotExist,
+
+    // ----- tags -----
+    #[error("resource not found")]
+    InvalidResourceIdNotFound { id: String },
+    #[error("too many tags on a resource")]
+    TagQuotaExceeded { id: String },
+}
+
+/// What keeps a NAT gateway from being deleted (DeleteNatGateway without `Force`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NatDependency {
+    BandwidthPackages,
+    Eips,
+    SnatEntry,
+    ForwardEntry,
 }
 
 impl ApiError {
@@ -137,9 +206,7 @@ impl ApiError {
             UnsupportedHttpMethod => "UnsupportedHTTPMethod",
             InvalidFormat => "InvalidParameter.Format",
             IncompleteSignature(_) => "IncompleteSignature",
-            SignatureDoesNotMatchV1 { .. } | SignatureDoesNotMatchV3 { .. } => {
-                "SignatureDoesNotMatch"
-            }
+            SignatureDoesNotMatchV1 { .. } | SignatureDoesNotMatchV3 { .. } => "SignatureDoesNotMatch",
             InvalidAccessKeyIdNotFound => "InvalidAccessKeyId.NotFound",
             InvalidTimeStampFormat => "InvalidTimeStamp.Format",
             InvalidTimeStampExpired => "InvalidTimeStamp.Expired",
@@ -174,6 +241,37 @@ impl ApiError {
             InvalidCidrBlockNotInVpc => "InvalidParameter",
             IncorrectVSwitchStatus => "IncorrectVSwitchStatus",
             QuotaExceededVSwitch { .. } => "QuotaExceeded.VSwitch",
+            DependencyViolationEnhancedNatgw { .. } => "DependencyViolation.EnhancedNatgw",
+            MissingMandatory(_) => "MissingParameter",
+            InvalidNatGatewayIdNotFound => "InvalidNatGatewayId.NotFound",
+            InvalidNameMalformed => "InvalidParameter.Name.Malformed",
+            InvalidDescriptionMalformed => "InvalidParameter.Description.Malformed",
+            InvalidSpecValueNotSupported => "InvalidParameter.Spec.ValueNotSupported",
+            NatgwModifySpecSame => "NATGW_MODIFY_SPEC_SAME",
+            VpcStatusError => "VpcStatusError",
+            VswitchStatusError => "VswitchStatusError",
+            VswNotBelongToVpc => "OperationFailed.VswNotBelongToVpc",
+            ZoneNoAvailableIp => "ZONE_NO_AVAILABLE_IP",
+            EnhancedQuotaExceed { .. } => "OperationFailed.EnhancedQuotaExceed",
+            PrePaidPayByLcu => "OperationUnsupported.PrePaidPyByLcu",
+            IncorrectStatusNatgw { .. } => "IncorrectStatus.NATGW",
+            IncorrectStatusNatGateway { .. } => "IncorrectStatus.NatGateway",
+            DeletionProtectionOn { .. } => "InvalidOperation.DeletionProtection",
+            NatDependency { kind, .. } => match kind {
+                crate::error::NatDependency::BandwidthPackages => "DependencyViolation.BandwidthPackages",
+                crate::error::NatDependency::Eips => "DependencyViolation.EIPS",
+                crate::error::NatDependency::SnatEntry => "DependencyViolation.SnatEntry",
+                crate::error::NatDependency::ForwardEntry => "DependencyViolation.ForwardEntry",
+            },
+            DependencyViolationNatGateway { .. } => "DependencyViolation.NatGateway",
+            DeletionProtectionResourceNotExist => "DeletionProtection.ResourceNotExist",
+            DeletionProtectionAlreadyEnabled => "DeletionProtection.AlreadyEnabled",
+            DeletionProtectionNotExist => "DeletionProtection.NotExist",
+            NatgwNotExist => "NATGW_NOT_EXIST",
+            NatConvertUnsupported => "OperationUnsupported.NatConvert",
+            VswNotExist => "OperationFailed.VswNotExist",
+            InvalidResourceIdNotFound { .. } => "InvalidResourceId.NotFound",
+            TagQuotaExceeded { .. } => "QuotaExceeded.TagNum",
         })
     }
 
@@ -186,7 +284,11 @@ impl ApiError {
             | InvalidRegionIdNotFound
             | InvalidZoneIdNotFound
             | InvalidVpcIdNotFound
-            | InvalidVSwitchIdNotFound => 404,
+            | InvalidVSwitchIdNotFound
+            | InvalidNatGatewayIdNotFound
+            | DeletionProtectionNotExist
+            | InvalidResourceIdNotFound { .. } => 404,
+            IncorrectStatusNatGateway { not_found: true, .. } => 404,
             UnsupportedHttpMethod => 403,
             BodyTooLarge { .. } => 413,
             InternalError(_) => 500,
@@ -280,6 +382,73 @@ impl ApiError {
             IncorrectVSwitchStatus => "The current virtual switch status does not support this operation.",
             QuotaExceededVSwitch { limit } => {
                 return Cow::Owned(format!("Virtual switch quota exceeded. The quota is {limit} vSwitches per VPC."))
+            }
+            DependencyViolationEnhancedNatgw { nat_gateway_ids } => {
+                return Cow::Owned(format!(
+                    "Specified object has dependent resources. Delete these NAT gateways first: {nat_gateway_ids}."
+                ))
+            }
+            MissingMandatory(name) => {
+                return Cow::Owned(format!("Miss mandatory parameter. {name} is required here."))
+            }
+            InvalidNatGatewayIdNotFound => "The specified NatGatewayId does not exist in our records.",
+            InvalidNameMalformed => "The specified Name is not valid.",
+            InvalidDescriptionMalformed => "The specified Description is not valid.",
+            InvalidSpecValueNotSupported => "The specified Spec is not valid.",
+            NatgwModifySpecSame => "The specified Spec is same with now.",
+            VpcStatusError => "The Vpc is creating .",
+            VswitchStatusError => "The VSwitch is creating .",
+            VswNotBelongToVpc => {
+                "Operation failed because the specified VSwitch is not bound to the same VPC with NAT gateway."
+            }
+            ZoneNoAvailableIp => "The Zone have no available ip.",
+            EnhancedQuotaExceed { limit } => {
+                return Cow::Owned(format!(
+                    "Operation failed because the maximum number of enhanced NAT gateways in the same VPC is exceeded. The quota is {limit}."
+                ))
+            }
+            PrePaidPayByLcu => {
+                "The operation failed because the subscription NAT gateway does not support the pay-by-LCU billing method."
+            }
+            IncorrectStatusNatgw { status } | IncorrectStatusNatGateway { status, .. } => {
+                return Cow::Owned(format!("The status of NAT gateway is incorrect. It is {status}."))
+            }
+            DeletionProtectionOn { id } => {
+                return Cow::Owned(format!(
+                    "The instance cannnot delete because of deletion protecion. Disable it first: DeletionProtection with InstanceId={id}, ProtectionEnable=false."
+                ))
+            }
+            NatDependency { kind, ids } => {
+                let what = match kind {
+                    crate::error::NatDependency::BandwidthPackages => {
+                        "There are BandwidthPackages on specified NatGateway not deleted."
+                    }
+                    crate::error::NatDependency::Eips => "There are Eips on specified NatGateway, please unbind it first.",
+                    crate::error::NatDependency::SnatEntry => {
+                        "The specified resource of NatGateway depends on SnatEntry, so the operation cannot be completed."
+                    }
+                    crate::error::NatDependency::ForwardEntry => {
+                        "The specified resource of NatGateway depends on ForwardEntry, so the operation cannot be completed."
+                    }
+                };
+                return Cow::Owned(format!("{what} Remove these first (or pass Force=true): {ids}."));
+            }
+            DependencyViolationNatGateway { nat_gateway_ids } => {
+                return Cow::Owned(format!(
+                    "Specified object has dependent resources NatGateway. Delete these first: {nat_gateway_ids}."
+                ))
+            }
+            DeletionProtectionResourceNotExist => "The resource is not exist.",
+            DeletionProtectionAlreadyEnabled => "The resource deletion protection is already enabled.",
+            DeletionProtectionNotExist => "The resource deletion protection is not found",
+            NatgwNotExist => "The specified NAT gateway does not exist.",
+            NatConvertUnsupported => "The NAT gateway conversion function is not supported.",
+            VswNotExist => "The specified VSwitch does not exist.",
+            InvalidResourceIdNotFound { id } => {
+                return Cow::Owned(format!("The specified resource {id} is not found."))
+            }
+            TagQuotaExceeded { id } => {
+                return Cow::Owned(format!("The number of tags on resource {id} would exceed 20."))
             }
         })
     }

@@ -126,15 +126,9 @@ mod tests {
         let id = g.resource_id("ngw", "bp1");
         assert_eq!(id.len(), 4 + 21);
         assert!(id.starts_with("ngw-bp1"));
-        assert!(id[4..]
-            .bytes()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
+        assert!(id[4..].bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
         assert_ne!(id, g.resource_id("ngw", "bp1"));
-        assert_eq!(
-            IdGen::new(7).resource_id("ngw", "bp1"),
-            id,
-            "seeded ids repeat"
-        );
+        assert_eq!(IdGen::new(7).resource_id("ngw", "bp1"), id, "seeded ids repeat");
     }
 
     #[test]

@@ -12,10 +12,7 @@ use aliyun_nat_emulator::App;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("aliyun-nat-emulator: cannot start the runtime: {e}");
@@ -52,10 +49,7 @@ async fn serve(args: ServeArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let addr = listener
-        .local_addr()
-        .map(|a| a.to_string())
-        .unwrap_or_default();
+    let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
     if !app.auth_strict {
         tracing::warn!("--auth off: signatures are NOT checked; any caller with a known AccessKeyId is accepted");
     }
@@ -132,10 +126,7 @@ async fn healthcheck(args: HealthcheckArgs, serve: &ServeArgs) -> ExitCode {
             if head.starts_with("HTTP/1.1 200") || head.starts_with("HTTP/1.0 200") {
                 ExitCode::SUCCESS
             } else {
-                eprintln!(
-                    "healthcheck: {url} answered {}",
-                    head.lines().next().unwrap_or("")
-                );
+                eprintln!("healthcheck: {url} answered {}", head.lines().next().unwrap_or(""));
                 ExitCode::FAILURE
             }
         }

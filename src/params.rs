@@ -52,14 +52,9 @@ impl Params {
         Ok(())
     }
 
-    pub fn from_pairs<K: Into<String>, V: Into<String>>(
-        pairs: impl IntoIterator<Item = (K, V)>,
-    ) -> Self {
+    pub fn from_pairs<K: Into<String>, V: Into<String>>(pairs: impl IntoIterator<Item = (K, V)>) -> Self {
         Params {
-            pairs: pairs
-                .into_iter()
-                .map(|(k, v)| (k.into(), v.into()))
-                .collect(),
+            pairs: pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect(),
         }
     }
 
@@ -81,10 +76,7 @@ impl Params {
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 
     /// A present, non-empty value (empty values count as absent, as on the real gateway).
@@ -124,9 +116,9 @@ impl Params {
         let Some(v) = self.opt(name) else {
             return Ok(None);
         };
-        let n: i64 = v.parse().map_err(|_| {
-            ApiError::invalid(name, format!("expected an integer from {min} to {max}."))
-        })?;
+        let n: i64 = v
+            .parse()
+            .map_err(|_| ApiError::invalid(name, format!("expected an integer from {min} to {max}.")))?;
         if n < min || n > max {
             return Err(ApiError::invalid(
                 name,
@@ -150,8 +142,7 @@ impl Params {
             let Some(rest) = k.strip_prefix(name).and_then(|r| r.strip_prefix('.')) else {
                 continue;
             };
-            let n = parse_index(rest)
-                .ok_or_else(|| ApiError::invalid(k, "expected Name.N with N from 1."))?;
+            let n = parse_index(rest).ok_or_else(|| ApiError::invalid(k, "expected Name.N with N from 1."))?;
             items.push((n, v));
         }
         items.sort_by_key(|(n, _)| *n);
@@ -161,8 +152,7 @@ impl Params {
     /// `Tag.N.Key` / `Tag.N.Value` (N = 1..=20). Keys: 1–128 characters, not starting with
     /// `aliyun` or `acs:`, no `http://`/`https://`. Values: 0–128 characters.
     pub fn tags(&self, name: &str) -> Result<Vec<Tag>, ApiError> {
-        let mut by_n: std::collections::BTreeMap<u32, (Option<&str>, Option<&str>)> =
-            Default::default();
+        let mut by_n: std::collections::BTreeMap<u32, (Option<&str>, Option<&str>)> = Default::default();
         for (k, v) in self.iter() {
             let Some(rest) = k.strip_prefix(name).and_then(|r| r.strip_prefix('.')) else {
                 continue;
@@ -170,8 +160,7 @@ impl Params {
             let Some((n, field)) = rest.split_once('.') else {
                 return Err(ApiError::invalid(k, "expected Tag.N.Key or Tag.N.Value."));
             };
-            let n = parse_index(n)
-                .ok_or_else(|| ApiError::invalid(k, "expected Tag.N with N from 1."))?;
+            let n = parse_index(n).ok_or_else(|| ApiError::invalid(k, "expected Tag.N with N from 1."))?;
             let slot = by_n.entry(n).or_default();
             match field {
                 "Key" => slot.0 = Some(v),
@@ -292,10 +281,7 @@ mod tests {
         }
         assert_eq!(p(&[("DryRun", "")]).opt_bool("DryRun"), Ok(None));
         assert_eq!(
-            p(&[("DryRun", "yes")])
-                .opt_bool("DryRun")
-                .unwrap_err()
-                .code(),
+            p(&[("DryRun", "yes")]).opt_bool("DryRun").unwrap_err().code(),
             "InvalidParameter"
         );
     }
@@ -311,19 +297,10 @@ mod tests {
 
     #[test]
     fn paging_bounds() {
-        assert_eq!(
-            p(&[]).paging(50),
-            Ok(Paging {
-                number: 1,
-                size: 10
-            })
-        );
+        assert_eq!(p(&[]).paging(50), Ok(Paging { number: 1, size: 10 }));
         assert_eq!(
             p(&[("PageSize", "50"), ("PageNumber", "3")]).paging(50),
-            Ok(Paging {
-                number: 3,
-                size: 50
-            })
+            Ok(Paging { number: 3, size: 50 })
         );
         for bad in ["0", "51", "-1", "abc", "99999999999999999999"] {
             assert!(p(&[("PageSize", bad)]).paging(50).is_err(), "{bad}");
@@ -355,10 +332,7 @@ mod tests {
             }
         );
         assert!(p(&[("Tag.1.Key", "aliyun-x")]).tags("Tag").is_err());
-        assert!(
-            p(&[("Tag.1.Value", "v")]).tags("Tag").is_err(),
-            "value without key"
-        );
+        assert!(p(&[("Tag.1.Value", "v")]).tags("Tag").is_err(), "value without key");
         assert!(p(&[("Tag.0.Key", "k")]).tags("Tag").is_err());
     }
 

@@ -21,7 +21,7 @@ use sha2::Sha256;
 use crate::clock::Millis;
 use crate::error::ApiError;
 use crate::ids::{hash_str, IdGen};
-use crate::model::{VSwitch, VSwitchStatus, Vpc, VpcStatus};
+use crate::model::{NatGateway, NatStatus, VSwitch, VSwitchStatus, Vpc, VpcStatus};
 use crate::world::{AccountSpec, Region, World};
 
 /// Delays of the status lifecycles, in milliseconds of the emulator's clock (0: immediate).
@@ -29,6 +29,12 @@ use crate::world::{AccountSpec, Region, World};
 pub struct Delays {
     pub vpc_create_ms: u64,
     pub vswitch_create_ms: u64,
+    /// `Creating` → `Available`.
+    pub nat_create_ms: u64,
+    /// `Modifying`/`Converting` → `Available`.
+    pub nat_modify_ms: u64,
+    /// `Deleting` → gone.
+    pub nat_delete_ms: u64,
 }
 
 impl Delays {
@@ -36,6 +42,9 @@ impl Delays {
         Delays {
             vpc_create_ms: ms,
             vswitch_create_ms: ms,
+            nat_create_ms: ms,
+            nat_modify_ms: ms,
+            nat_delete_ms: ms,
         }
     }
 }
@@ -45,6 +54,8 @@ impl Delays {
 pub struct Quotas {
     pub vpcs_per_region: usize,
     pub vswitches_per_vpc: usize,
+    /// `natgw_quota_nat_num_per_vpc` (REAL-SERVICE §10).
+    pub nat_gateways_per_vpc: usize,
 }
 
 impl Default for Quotas {
@@ -52,6 +63,7 @@ impl Default for Quotas {
         Quotas {
             vpcs_per_region: 10,
             vswitches_per_vpc: 150,
+            nat_gateways_per_vpc: 5,
         }
     }
 }
@@ -68,17 +80,31 @@ pub struct Ctx<'a> {
 impl<'a> Ctx<'a> {
     /// The region, or `InvalidRegionId.NotFound`.
     pub fn region(&self, id: &str) -> Result<&'a Region, ApiError> {
-        self.world
-            .region(id)
-            .ok_or(ApiError::InvalidRegionIdNotFound)
+        self.world.region(id).ok_or(ApiError::InvalidRegionIdNotFound)
     }
 }
 
 /// A status change due at a deadline.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Due {
-    VpcAvailable { region: String, id: String },
-    VSwitchAvailable { region: String, id: String },
+    VpcAvailable {
+        region: String,
+        id: String,
+    },
+    VSwitchAvailable {
+        region: String,
+        id: String,
+    },
+    /// `Creating`/`Modifying`/`Converting` → `Available`.
+    NatAvailable {
+        region: String,
+        id: String,
+    },
+    /// `Deleting` → gone.
+    NatGone {
+        region: String,
+        id: String,
+    },
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -155,6 +181,59 @@ impl ClientTokens {
 pub struct RegionState {
     pub vpcs: BTreeMap<String, Vpc>,
     pub vswitches: BTreeMap<String, VSwitch>,
+    pub nat_gateways: BTreeMap<String, NatGateway>,
+}
+
+/// What hangs off a NAT gateway: the one place that DeleteNatGateway (and later EIPs, entries and
+/// bandwidth packages) ask "what blocks this gateway".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NatDependents {
+    pub bandwidth_packages: Vec<String>,
+    pub eips: Vec<String>,
+    pub snat_entries: Vec<String>,
+    pub forward_entries: Vec<String>,
+}
+
+impl NatDependents {
+    pub fn is_empty(&self) -> bool {
+        self.bandwidth_packages.is_empty()
+            && self.eips.is_empty()
+            && self.snat_entries.is_empty()
+            && self.forward_entries.is_empty()
+    }
+}
+
+impl RegionState {
+    /// Everything that keeps `nat_gateway_id` from being deleted without `Force`.
+    pub fn nat_dependents(&self, _nat_gateway_id: &str) -> NatDependents {
+        // EIPs, DNAT/SNAT entries and bandwidth packages register here as they are modelled.
+        NatDependents::default()
+    }
+
+    /// Detaches everything `nat_dependents` lists (DeleteNatGateway with `Force=true`).
+    pub fn release_nat_dependents(&mut self, nat_gateway_id: &str) {
+        let _ = self.nat_dependents(nat_gateway_id);
+    }
+
+    /// Removes a gateway for good: its private IP goes back to the vSwitch and its routes leave
+    /// the VPC's route table.
+    pub fn remove_nat_gateway(&mut self, id: &str) -> Option<NatGateway> {
+        let gw = self.nat_gateways.remove(id)?;
+        if let (Some(ip), Some(vsw)) = (gw.private_ip, self.vswitches.get_mut(&gw.vswitch_id)) {
+            vsw.used_ips.retain(|u| *u != ip);
+        }
+        if let Some(vpc) = self.vpcs.get_mut(&gw.vpc_id) {
+            vpc.routes.retain(|r| r.next_hop_id != gw.id);
+        }
+        Some(gw)
+    }
+
+    /// NAT gateways of a VPC, oldest first.
+    pub fn nat_gateways_of_vpc(&self, vpc_id: &str) -> Vec<&NatGateway> {
+        let mut v: Vec<_> = self.nat_gateways.values().filter(|g| g.vpc_id == vpc_id).collect();
+        v.sort_by_key(|g| g.seq);
+        v
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -179,10 +258,7 @@ impl AccountState {
         let mut regions = BTreeMap::new();
         let mut seq = 0;
         for r in &world.regions {
-            let mut g = IdGen::new(hash_str(&format!(
-                "world/{}/{}",
-                spec.account_id, r.region_id
-            )));
+            let mut g = IdGen::new(hash_str(&format!("world/{}/{}", spec.account_id, r.region_id)));
             let mut rs = RegionState::default();
             let vpc_id = g.resource_id("vpc", &r.id_code);
             let route_table_id = g.resource_id("vtb", &r.id_code);
@@ -205,6 +281,7 @@ impl AccountState {
                     tags: vec![],
                     enable_ipv6: false,
                     dns_hostname: false,
+                    routes: vec![],
                     seq,
                 },
             );
@@ -261,24 +338,33 @@ impl AccountState {
         while let Some(due) = self.timers.pop_due(now) {
             match due {
                 Due::VpcAvailable { region, id } => {
-                    if let Some(v) = self
-                        .regions
-                        .get_mut(&region)
-                        .and_then(|r| r.vpcs.get_mut(&id))
-                    {
+                    if let Some(v) = self.regions.get_mut(&region).and_then(|r| r.vpcs.get_mut(&id)) {
                         if v.status == VpcStatus::Pending {
                             v.status = VpcStatus::Available;
                         }
                     }
                 }
                 Due::VSwitchAvailable { region, id } => {
-                    if let Some(v) = self
-                        .regions
-                        .get_mut(&region)
-                        .and_then(|r| r.vswitches.get_mut(&id))
-                    {
+                    if let Some(v) = self.regions.get_mut(&region).and_then(|r| r.vswitches.get_mut(&id)) {
                         if v.status == VSwitchStatus::Pending {
                             v.status = VSwitchStatus::Available;
+                        }
+                    }
+                }
+                Due::NatAvailable { region, id } => {
+                    if let Some(g) = self.regions.get_mut(&region).and_then(|r| r.nat_gateways.get_mut(&id)) {
+                        if matches!(
+                            g.status,
+                            NatStatus::Creating | NatStatus::Modifying | NatStatus::Converting
+                        ) {
+                            g.status = NatStatus::Available;
+                        }
+                    }
+                }
+                Due::NatGone { region, id } => {
+                    if let Some(r) = self.regions.get_mut(&region) {
+                        if r.nat_gateways.get(&id).is_some_and(|g| g.status == NatStatus::Deleting) {
+                            r.remove_nat_gateway(&id);
                         }
                     }
                 }
@@ -288,15 +374,11 @@ impl AccountState {
 
     /// The state of a region the world knows (`InvalidRegionId.NotFound` otherwise).
     pub fn region(&self, id: &str) -> Result<&RegionState, ApiError> {
-        self.regions
-            .get(id)
-            .ok_or(ApiError::InvalidRegionIdNotFound)
+        self.regions.get(id).ok_or(ApiError::InvalidRegionIdNotFound)
     }
 
     pub fn region_mut(&mut self, id: &str) -> Result<&mut RegionState, ApiError> {
-        self.regions
-            .get_mut(id)
-            .ok_or(ApiError::InvalidRegionIdNotFound)
+        self.regions.get_mut(id).ok_or(ApiError::InvalidRegionIdNotFound)
     }
 
     /// Finds a VPC in `region`, or in any region when the action's RegionId is optional and absent.
@@ -306,6 +388,28 @@ impl AccountState {
             None => self.regions.values().find_map(|r| r.vpcs.get(id)),
         }
         .ok_or(ApiError::InvalidVpcIdNotFound)
+    }
+
+    /// Schedules `due` after `delay` ms, or applies it at once when the delay is 0.
+    pub fn after(&mut self, now: Millis, delay: u64, due: Due) {
+        self.timers.schedule(now + delay, due);
+        if delay == 0 {
+            self.settle(now);
+        }
+    }
+
+    pub fn nat_gateway(&self, region: &str, id: &str) -> Result<&NatGateway, ApiError> {
+        self.region(region)?
+            .nat_gateways
+            .get(id)
+            .ok_or(ApiError::InvalidNatGatewayIdNotFound)
+    }
+
+    pub fn nat_gateway_mut(&mut self, region: &str, id: &str) -> Result<&mut NatGateway, ApiError> {
+        self.region_mut(region)?
+            .nat_gateways
+            .get_mut(id)
+            .ok_or(ApiError::InvalidNatGatewayIdNotFound)
     }
 
     pub fn find_vswitch(&self, region: Option<&str>, id: &str) -> Result<&VSwitch, ApiError> {
@@ -360,8 +464,7 @@ impl Account {
             access_key_id: spec.access_key_id.clone(),
             owner_id: spec.account_id,
             secret: Secret(spec.access_key_secret.clone()),
-            v1_mac: Hmac::<Sha1>::new_from_slice(v1_key.as_bytes())
-                .expect("HMAC takes any key length"),
+            v1_mac: Hmac::<Sha1>::new_from_slice(v1_key.as_bytes()).expect("HMAC takes any key length"),
             v3_mac: Hmac::<Sha256>::new_from_slice(spec.access_key_secret.as_bytes())
                 .expect("HMAC takes any key length"),
             spec: spec.clone(),
@@ -382,12 +485,7 @@ impl Store {
         let accounts = world
             .accounts
             .iter()
-            .map(|spec| {
-                (
-                    spec.access_key_id.clone(),
-                    Arc::new(Account::new(&world, spec, seed)),
-                )
-            })
+            .map(|spec| (spec.access_key_id.clone(), Arc::new(Account::new(&world, spec, seed))))
             .collect();
         Store {
             world,
@@ -441,13 +539,7 @@ mod tests {
         let a = AccountState::initial(&w, &w.accounts[0], 1);
         let b = AccountState::initial(&w, &w.accounts[0], 2);
         let c = AccountState::initial(&w, &w.accounts[1], 1);
-        let ids = |s: &AccountState| {
-            s.regions["cn-hangzhou"]
-                .vpcs
-                .keys()
-                .cloned()
-                .collect::<Vec<_>>()
-        };
+        let ids = |s: &AccountState| s.regions["cn-hangzhou"].vpcs.keys().cloned().collect::<Vec<_>>();
         assert_eq!(ids(&a), ids(&b), "default ids do not depend on the seed");
         assert_ne!(ids(&a), ids(&c));
         assert!(ids(&a)[0].starts_with("vpc-bp1"));
@@ -474,16 +566,10 @@ mod tests {
         );
         assert!(!s.needs_settle(99));
         s.settle(99);
-        assert_eq!(
-            s.regions["cn-hangzhou"].vpcs[&id].status,
-            VpcStatus::Pending
-        );
+        assert_eq!(s.regions["cn-hangzhou"].vpcs[&id].status, VpcStatus::Pending);
         assert!(s.needs_settle(100));
         s.settle(100);
-        assert_eq!(
-            s.regions["cn-hangzhou"].vpcs[&id].status,
-            VpcStatus::Available
-        );
+        assert_eq!(s.regions["cn-hangzhou"].vpcs[&id].status, VpcStatus::Available);
         assert!(s.timers.is_empty());
     }
 }

@@ -143,42 +143,33 @@ impl World {
         let mut seen = std::collections::HashSet::new();
         for a in &file.accounts {
             if a.access_key_id.is_empty() || a.access_key_secret.is_empty() {
-                return Err(format!("world file: account {:?}: access_key_id and access_key_secret must not be empty", a.access_key_id));
-            }
-            if !seen.insert(a.access_key_id.clone()) {
                 return Err(format!(
-                    "world file: access_key_id {:?} appears twice",
+                    "world file: account {:?}: access_key_id and access_key_secret must not be empty",
                     a.access_key_id
                 ));
+            }
+            if !seen.insert(a.access_key_id.clone()) {
+                return Err(format!("world file: access_key_id {:?} appears twice", a.access_key_id));
             }
         }
         let mut regions = Vec::new();
         let mut region_index = HashMap::new();
         for r in file.regions {
             let ctx = format!("world file: region {:?}", r.region_id);
-            if region_index
-                .insert(r.region_id.clone(), regions.len())
-                .is_some()
-            {
+            if region_index.insert(r.region_id.clone(), regions.len()).is_some() {
                 return Err(format!("{ctx} appears twice"));
             }
-            if r.id_code.len() != 3
-                || !r
-                    .id_code
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-            {
+            if r.id_code.len() != 3 || !r.id_code.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()) {
                 return Err(format!("{ctx}: id_code must be 3 characters [a-z0-9]"));
             }
             if r.zones.is_empty() {
                 return Err(format!("{ctx}: at least one zone is needed"));
             }
-            let vpc_cidr: Ipv4Net = r.default_vpc.cidr.parse().map_err(|_| {
-                format!(
-                    "{ctx}: default_vpc.cidr {:?} is not a CIDR",
-                    r.default_vpc.cidr
-                )
-            })?;
+            let vpc_cidr: Ipv4Net = r
+                .default_vpc
+                .cidr
+                .parse()
+                .map_err(|_| format!("{ctx}: default_vpc.cidr {:?} is not a CIDR", r.default_vpc.cidr))?;
             let mut vsws: Vec<(String, Ipv4Net)> = Vec::new();
             for v in &r.default_vpc.vswitches {
                 if !r.zones.iter().any(|z| z.zone_id == v.zone_id) {
@@ -242,12 +233,8 @@ mod tests {
             "eu-central-1",
         ] {
             let region = w.region(r).unwrap_or_else(|| panic!("{r} missing"));
-            let zones: std::collections::HashSet<_> =
-                region.default_vswitches.iter().map(|(z, _)| z).collect();
-            assert!(
-                zones.len() >= 2,
-                "{r}: default vSwitches in at least two zones"
-            );
+            let zones: std::collections::HashSet<_> = region.default_vswitches.iter().map(|(z, _)| z).collect();
+            assert!(zones.len() >= 2, "{r}: default vSwitches in at least two zones");
         }
         assert!(w.accounts.len() >= 2);
         assert_eq!(w.accounts[0].access_key_id, "testid");
@@ -258,9 +245,7 @@ mod tests {
         let base: serde_json::Value = serde_json::from_str(DEFAULT_WORLD).unwrap();
         let mut w = base.clone();
         w["regions"][0]["default_vpc"]["vswitches"][0]["cidr"] = "10.0.0.0/24".into();
-        assert!(World::parse(&w.to_string())
-            .unwrap_err()
-            .contains("not inside"));
+        assert!(World::parse(&w.to_string()).unwrap_err().contains("not inside"));
         let mut w = base.clone();
         w["accounts"][1]["access_key_id"] = "testid".into();
         assert!(World::parse(&w.to_string()).unwrap_err().contains("twice"));

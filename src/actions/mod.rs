@@ -1,7 +1,9 @@
 //! One module per action, grouped by resource. Each holds `Request`, `parse`, `handle` and
 //! `Response`; shared pieces of responses live here. Actions never import axum or `wire`.
 
+pub mod nat_gateway;
 pub mod region;
+pub mod tag;
 pub mod vpc;
 pub mod vswitch;
 
@@ -50,11 +52,7 @@ pub fn has_tags(have: &[Tag], wanted: &[Tag]) -> bool {
 /// One page of an already filtered and ordered list, and the total.
 pub fn page<T>(items: Vec<T>, paging: Paging) -> (usize, Vec<T>) {
     let total = items.len();
-    let out = items
-        .into_iter()
-        .skip(paging.offset())
-        .take(paging.size)
-        .collect();
+    let out = items.into_iter().skip(paging.offset()).take(paging.size).collect();
     (total, out)
 }
 

@@ -65,10 +65,7 @@ async fn reset(State(app): State<Arc<App>>, body: Bytes) -> Response {
     let reset = match req.account {
         Some(id) => {
             if !app.store.reset_account(&id) {
-                return error(
-                    StatusCode::NOT_FOUND,
-                    format!("no account with AccessKeyId {id:?}"),
-                );
+                return error(StatusCode::NOT_FOUND, format!("no account with AccessKeyId {id:?}"));
             }
             vec![id]
         }

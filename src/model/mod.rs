@@ -4,9 +4,11 @@
 //! types and `store` keeps them. Everything here is `Serialize + Deserialize` so that state can be
 //! dumped, snapshotted and replayed.
 
+pub mod nat_gateway;
 pub mod vpc;
 
-pub use vpc::{VSwitch, VSwitchStatus, Vpc, VpcStatus};
+pub use nat_gateway::{NatGateway, NatStatus};
+pub use vpc::{RouteEntry, VSwitch, VSwitchStatus, Vpc, VpcStatus};
 
 /// Names: 1–128 characters, not starting with `http://` or `https://` (VPC, vSwitch).
 pub fn valid_name_1_128(s: &str) -> bool {

@@ -53,8 +53,18 @@ pub struct Vpc {
     pub tags: Vec<Tag>,
     pub enable_ipv6: bool,
     pub dns_hostname: bool,
+    /// Entries of the system route table that other resources added (the 0.0.0.0/0 route of an
+    /// Internet NAT gateway).
+    pub routes: Vec<RouteEntry>,
     /// Creation order within the account (lists are newest first).
     pub seq: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RouteEntry {
+    pub destination: String,
+    pub next_hop_type: String,
+    pub next_hop_id: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -82,8 +92,7 @@ impl VSwitch {
     /// (reserved, as the real service documents) less those in use.
     pub fn available_ip_count(&self) -> u64 {
         let size = 1u64 << (32 - self.cidr.prefix_len() as u32);
-        size.saturating_sub(4)
-            .saturating_sub(self.used_ips.len() as u64)
+        size.saturating_sub(4).saturating_sub(self.used_ips.len() as u64)
     }
 }
 

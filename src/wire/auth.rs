@@ -64,9 +64,7 @@ const SHARDS: usize = 16;
 impl NonceCache {
     pub fn new(capacity: usize) -> Self {
         NonceCache {
-            shards: (0..SHARDS)
-                .map(|_| Mutex::new(NonceShard::default()))
-                .collect(),
+            shards: (0..SHARDS).map(|_| Mutex::new(NonceShard::default())).collect(),
             per_shard: (capacity / SHARDS).max(1),
         }
     }
@@ -174,9 +172,7 @@ pub fn authenticate(
             if strict {
                 return Err(ApiError::MissingParameter("Signature".into()));
             }
-            let account = store
-                .account(ak)
-                .ok_or(ApiError::InvalidAccessKeyIdNotFound)?;
+            let account = store.account(ak).ok_or(ApiError::InvalidAccessKeyIdNotFound)?;
             Ok(Authenticated { account })
         }
     }
@@ -201,9 +197,7 @@ fn authenticate_v1(
     let missing = |n: &'static str| ApiError::MissingParameter(n.into());
     let ak = p.opt("AccessKeyId").ok_or(missing("AccessKeyId"))?;
     if !strict {
-        let account = store
-            .account(ak)
-            .ok_or(ApiError::InvalidAccessKeyIdNotFound)?;
+        let account = store.account(ak).ok_or(ApiError::InvalidAccessKeyIdNotFound)?;
         return Ok(Authenticated { account });
     }
     let signature = p.opt("Signature").ok_or(missing("Signature"))?;
@@ -220,26 +214,18 @@ fn authenticate_v1(
     }
     match p.opt("SignatureVersion") {
         Some("1.0") => {}
-        Some(_) => {
-            return Err(ApiError::IncompleteSignature(
-                "SignatureVersion must be 1.0.".into(),
-            ))
-        }
+        Some(_) => return Err(ApiError::IncompleteSignature("SignatureVersion must be 1.0.".into())),
         None => return Err(missing("SignatureVersion")),
     }
     let t = check_timestamp(ts, now)?;
-    let account = store
-        .account(ak)
-        .ok_or(ApiError::InvalidAccessKeyIdNotFound)?;
+    let account = store.account(ak).ok_or(ApiError::InvalidAccessKeyIdNotFound)?;
     if nonces.seen(ak, nonce, now) {
         return Err(ApiError::SignatureNonceUsed);
     }
     let sts = signature_v1::string_to_sign(req.method, p);
     let expected = signature_v1::sign(&account.v1_mac, &sts);
     if !signature_v1::matches(&expected, signature) {
-        return Err(ApiError::SignatureDoesNotMatchV1 {
-            string_to_sign: sts,
-        });
+        return Err(ApiError::SignatureDoesNotMatchV1 { string_to_sign: sts });
     }
     nonces.record(ak, nonce, t.max(now) + WINDOW_MS, now);
     Ok(Authenticated { account })
@@ -263,18 +249,13 @@ fn authenticate_acs3(
         return Ok(Authenticated { account });
     }
     let incomplete = |d: &'static str| ApiError::IncompleteSignature(d.into());
-    let date = header_str(req.headers, "x-acs-date")
-        .ok_or(incomplete("The x-acs-date header is required."))?;
+    let date = header_str(req.headers, "x-acs-date").ok_or(incomplete("The x-acs-date header is required."))?;
     let nonce = header_str(req.headers, "x-acs-signature-nonce")
         .filter(|n| !n.is_empty())
         .ok_or(incomplete("The x-acs-signature-nonce header is required."))?;
     let content_hash = header_str(req.headers, "x-acs-content-sha256")
         .ok_or(incomplete("The x-acs-content-sha256 header is required."))?;
-    for h in [
-        "x-acs-date",
-        "x-acs-signature-nonce",
-        "x-acs-content-sha256",
-    ] {
+    for h in ["x-acs-date", "x-acs-signature-nonce", "x-acs-content-sha256"] {
         if !auth.signed_headers.iter().any(|s| s == h) {
             return Err(ApiError::IncompleteSignature(
                 format!("The {h} header must be signed.").into(),

@@ -24,9 +24,7 @@ pub fn decode_pairs(raw: &[u8], into: &mut Params, limits: Limits) -> Result<(),
         };
         let key = decode_component(k)?;
         if key.is_empty() {
-            return Err(ApiError::InvalidEncoding(
-                "a parameter has an empty name".into(),
-            ));
+            return Err(ApiError::InvalidEncoding("a parameter has an empty name".into()));
         }
         let value = decode_component(v)?;
         if value.len() > limits.max_value_bytes {
@@ -81,8 +79,7 @@ pub fn decode_component(raw: &[u8]) -> Result<String, ApiError> {
         }
         i += 1;
     }
-    String::from_utf8(out)
-        .map_err(|_| ApiError::InvalidEncoding("a parameter is not valid UTF-8".into()))
+    String::from_utf8(out).map_err(|_| ApiError::InvalidEncoding("a parameter is not valid UTF-8".into()))
 }
 
 /// RFC 3986 percent-encoding as both signature schemes define it: UTF-8 bytes, unreserved
@@ -111,8 +108,7 @@ pub fn pct_string(s: &str) -> String {
 pub fn canonical_query<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)>) -> String {
     let mut v: Vec<(&str, &str)> = pairs.collect();
     v.sort_unstable();
-    let mut out =
-        String::with_capacity(v.iter().map(|(k, x)| k.len() + x.len() + 2).sum::<usize>() * 3 / 2);
+    let mut out = String::with_capacity(v.iter().map(|(k, x)| k.len() + x.len() + 2).sum::<usize>() * 3 / 2);
     for (i, (k, x)) in v.into_iter().enumerate() {
         if i > 0 {
             out.push('&');
@@ -153,10 +149,7 @@ mod tests {
             );
         }
         let mut p = Params::new();
-        let many: Vec<u8> = (0..101)
-            .map(|i| format!("p{i}=1&"))
-            .collect::<String>()
-            .into_bytes();
+        let many: Vec<u8> = (0..101).map(|i| format!("p{i}=1&")).collect::<String>().into_bytes();
         assert_eq!(
             decode_pairs(&many, &mut p, L).unwrap_err().code(),
             "InvalidParameter.TooMany"

@@ -80,14 +80,10 @@ pub async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
         match axum::body::to_bytes(body, app.max_body_bytes).await {
             Ok(bytes) => {
                 let app2 = app.clone();
-                match std::panic::catch_unwind(AssertUnwindSafe(|| process(&app2, &parts, &bytes)))
-                {
+                match std::panic::catch_unwind(AssertUnwindSafe(|| process(&app2, &parts, &bytes))) {
                     Ok(o) => o,
                     Err(_) => {
-                        tracing::error!(
-                            request_id,
-                            "a request handler panicked (a bug): answered InternalError"
-                        );
+                        tracing::error!(request_id, "a request handler panicked (a bug): answered InternalError");
                         Outcome::fail(Format::Json, ApiError::InternalError("panic".into()))
                     }
                 }
@@ -108,10 +104,7 @@ pub async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
                 None,
             )
         }
-        Err(e) => (
-            render::error(outcome.format, &request_id, &host, e),
-            Some(e.code()),
-        ),
+        Err(e) => (render::error(outcome.format, &request_id, &host, e), Some(e.code())),
     };
     let status = response.status().as_u16();
     let duration_us = started.elapsed().as_micros() as u64;
@@ -160,10 +153,7 @@ fn process(app: &App, parts: &Parts, body: &Bytes) -> Outcome {
         return Outcome::fail(format, ApiError::UnsupportedHttpMethod);
     }
     if parts.uri.path() != "/" {
-        return Outcome::fail(
-            format,
-            ApiError::InvalidActionNotFound(parts.uri.path().to_owned()),
-        );
+        return Outcome::fail(format, ApiError::InvalidActionNotFound(parts.uri.path().to_owned()));
     }
 
     let scheme = auth::detect(&parts.headers, &all);

@@ -39,8 +39,7 @@ fn respond(status: u16, format: Format, request_id: &str, body: Vec<u8>) -> Resp
         Format::Json => JSON_CT,
         Format::Xml => XML_CT,
     };
-    r.headers_mut()
-        .insert("content-type", HeaderValue::from_static(ct));
+    r.headers_mut().insert("content-type", HeaderValue::from_static(ct));
     if let Ok(v) = HeaderValue::from_str(request_id) {
         r.headers_mut().insert("x-acs-request-id", v);
     }
@@ -48,12 +47,7 @@ fn respond(status: u16, format: Format, request_id: &str, body: Vec<u8>) -> Resp
 }
 
 /// The success body: `RequestId` first, then the action's fields.
-pub fn success_body(
-    format: Format,
-    action: &str,
-    request_id: &str,
-    reply: Map<String, Value>,
-) -> Vec<u8> {
+pub fn success_body(format: Format, action: &str, request_id: &str, reply: Map<String, Value>) -> Vec<u8> {
     match format {
         Format::Json => {
             let mut obj = Map::with_capacity(reply.len() + 1);
@@ -78,18 +72,8 @@ pub fn success_body(
     }
 }
 
-pub fn success(
-    format: Format,
-    action: &str,
-    request_id: &str,
-    reply: Map<String, Value>,
-) -> Response<Body> {
-    respond(
-        200,
-        format,
-        request_id,
-        success_body(format, action, request_id, reply),
-    )
+pub fn success(format: Format, action: &str, request_id: &str, reply: Map<String, Value>) -> Response<Body> {
+    respond(200, format, request_id, success_body(format, action, request_id, reply))
 }
 
 fn write_fields(s: &mut String, obj: &Map<String, Value>) {
@@ -169,9 +153,7 @@ mod tests {
     #[test]
     fn xml_lists_repeat_their_element() {
         let reply = json!({"Vpcs": {"Vpc": [{"VpcId": "a", "VSwitchIds": {"VSwitchId": ["x", "y"]}}, {"VpcId": "b<&>", "VSwitchIds": {"VSwitchId": []}}]}, "TotalCount": 2, "Ok": true});
-        let Value::Object(o) = reply else {
-            unreachable!()
-        };
+        let Value::Object(o) = reply else { unreachable!() };
         let xml = String::from_utf8(success_body(Format::Xml, "DescribeVpcs", "RID", o)).unwrap();
         assert_eq!(xml, "<?xml version=\"1.0\" encoding=\"UTF-8\"?><DescribeVpcsResponse><RequestId>RID</RequestId><Vpcs><Vpc><VpcId>a</VpcId><VSwitchIds><VSwitchId>x</VSwitchId><VSwitchId>y</VSwitchId></VSwitchIds></Vpc><Vpc><VpcId>b&lt;&amp;&gt;</VpcId><VSwitchIds></VSwitchIds></Vpc></Vpcs><TotalCount>2</TotalCount><Ok>true</Ok></DescribeVpcsResponse>");
     }

@@ -55,10 +55,7 @@ mod tests {
         ]);
         let sts = string_to_sign("GET", &p);
         assert_eq!(sts, "GET&%2F&AccessKeyId%3Dtestid%26Action%3DDescribeRegions%26Format%3DXML%26SignatureMethod%3DHMAC-SHA1%26SignatureNonce%3D3ee8c1b8-83d3-44af-a94f-4e0ad82fd6cf%26SignatureVersion%3D1.0%26Timestamp%3D2016-02-23T12%253A46%253A24Z%26Version%3D2014-05-26");
-        assert_eq!(
-            sign(&mac("testsecret"), &sts),
-            "OLeaidS1JvxuMvnyHOwuJ+uX5qY="
-        );
+        assert_eq!(sign(&mac("testsecret"), &sts), "OLeaidS1JvxuMvnyHOwuJ+uX5qY=");
     }
 
     /// POST with a form body (REAL-SERVICE §3.1, second example).
@@ -81,9 +78,6 @@ mod tests {
         ]);
         let sts = string_to_sign("POST", &p);
         assert_eq!(sts, "POST&%2F&AccessKeyId%3Dtestid%26Action%3DCreateSnatEntry%26Format%3Djson%26RegionId%3Dcn-hangzhou%26SignatureMethod%3DHMAC-SHA1%26SignatureNonce%3Dnonce-1%26SignatureVersion%3D1.0%26SnatEntryName%3Da%2520b%252Ac~%26SnatIp%3D47.98.1.2%252C47.98.1.3%26SnatTableId%3Dstb-bp190wu8io1vgev8xxxxx%26SourceCIDR%3D10.1.1.0%252F24%26Timestamp%3D2024-01-01T00%253A00%253A00Z%26Version%3D2016-04-28");
-        assert_eq!(
-            sign(&mac("testsecret"), &sts),
-            "gEE2SDpOqNL6/u4b5zTx09JoGxs="
-        );
+        assert_eq!(sign(&mac("testsecret"), &sts), "gEE2SDpOqNL6/u4b5zTx09JoGxs=");
     }
 }

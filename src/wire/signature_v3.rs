@@ -32,9 +32,7 @@ pub fn parse_authorization(value: &str) -> Result<Authorization, ApiError> {
         .split_once(' ')
         .ok_or(incomplete("The Authorization header is malformed."))?;
     if algorithm != ALGORITHM {
-        return Err(incomplete(
-            "Only the ACS3-HMAC-SHA256 algorithm is supported.",
-        ));
+        return Err(incomplete("Only the ACS3-HMAC-SHA256 algorithm is supported."));
     }
     let (mut cred, mut headers, mut sig) = (None, None, None);
     for part in rest.split(',') {
@@ -57,10 +55,7 @@ pub fn parse_authorization(value: &str) -> Result<Authorization, ApiError> {
     if cred.is_empty() || sig.is_empty() || headers.is_empty() {
         return Err(incomplete("The Authorization header has an empty field."));
     }
-    let signed_headers: Vec<String> = headers
-        .split(';')
-        .map(|h| h.trim().to_ascii_lowercase())
-        .collect();
+    let signed_headers: Vec<String> = headers.split(';').map(|h| h.trim().to_ascii_lowercase()).collect();
     if signed_headers.iter().any(|h| h.is_empty()) {
         return Err(incomplete("SignedHeaders has an empty name."));
     }
@@ -102,10 +97,7 @@ pub fn canonical_request(
     s.push_str(&canonical_query(query.iter()));
     s.push('\n');
     for name in &names {
-        let mut values: Vec<String> = header(name)
-            .into_iter()
-            .map(|v| v.trim().to_owned())
-            .collect();
+        let mut values: Vec<String> = header(name).into_iter().map(|v| v.trim().to_owned()).collect();
         values.sort();
         s.push_str(name);
         s.push(':');
@@ -146,10 +138,7 @@ mod tests {
             ("x-acs-action", "DescribeNatGateways"),
             ("x-acs-content-sha256", EMPTY_SHA256),
             ("x-acs-date", "2024-01-01T00:00:00Z"),
-            (
-                "x-acs-signature-nonce",
-                "3ee8c1b8-83d3-44af-a94f-4e0ad82fd6cf",
-            ),
+            ("x-acs-signature-nonce", "3ee8c1b8-83d3-44af-a94f-4e0ad82fd6cf"),
             ("x-acs-version", "2016-04-28"),
         ];
         let cr = canonical_request(

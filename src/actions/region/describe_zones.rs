@@ -60,9 +60,7 @@ pub fn handle(_st: &AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Respons
     } else {
         vec![]
     };
-    Ok(Response {
-        zones: Zones { zone },
-    })
+    Ok(Response { zones: Zones { zone } })
 }
 
 #[cfg(test)]

@@ -27,8 +27,7 @@ pub struct Request {
 
 pub fn parse(p: &Params) -> Result<Request, ApiError> {
     let region_id = p.required_string("RegionId")?;
-    let cidr = parse_cidr(p.opt("CidrBlock").unwrap_or(DEFAULT_CIDR), 8, 28)
-        .ok_or(ApiError::InvalidVpcCidrBlock)?;
+    let cidr = parse_cidr(p.opt("CidrBlock").unwrap_or(DEFAULT_CIDR), 8, 28).ok_or(ApiError::InvalidVpcCidrBlock)?;
     let name = p.opt_string("VpcName").unwrap_or_default();
     if !name.is_empty() && !valid_name_1_128(&name) {
         return Err(ApiError::InvalidVpcNameMalformed);
@@ -54,10 +53,7 @@ pub fn parse(p: &Params) -> Result<Request, ApiError> {
     }
     for c in &user_cidrs {
         if parse_cidr(c, 8, 28).is_none() {
-            return Err(ApiError::invalid(
-                "UserCidr",
-                "Specified UserCidr invalid format.",
-            ));
+            return Err(ApiError::invalid("UserCidr", "Specified UserCidr invalid format."));
         }
     }
     Ok(Request {
@@ -98,9 +94,7 @@ pub fn handle(st: &mut AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Resp
     let id = st.ids.resource_id("vpc", &region.id_code);
     let vrouter_id = st.ids.resource_id("vrt", &region.id_code);
     let route_table_id = st.ids.resource_id("vtb", &region.id_code);
-    let resource_group_id = req
-        .resource_group_id
-        .unwrap_or_else(|| st.resource_group_id.clone());
+    let resource_group_id = req.resource_group_id.unwrap_or_else(|| st.resource_group_id.clone());
     let seq = st.next_seq();
     let delay = ctx.delays.vpc_create_ms;
     let vpc = Vpc {
@@ -123,6 +117,7 @@ pub fn handle(st: &mut AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Resp
         tags: req.tags,
         enable_ipv6: req.enable_ipv6,
         dns_hostname: req.dns_hostname,
+        routes: vec![],
         seq,
     };
     st.region_mut(&req.region_id)?.vpcs.insert(id.clone(), vpc);
@@ -157,17 +152,11 @@ mod tests {
         let mut st = state();
         let r = run(
             &mut st,
-            &[
-                ("RegionId", "cn-hangzhou"),
-                ("VpcName", "a"),
-                ("Tag.1.Key", "env"),
-            ],
+            &[("RegionId", "cn-hangzhou"), ("VpcName", "a"), ("Tag.1.Key", "env")],
         )
         .unwrap();
         assert!(
-            r.vpc_id.starts_with("vpc-bp1")
-                && r.vrouter_id.starts_with("vrt-")
-                && r.route_table_id.starts_with("vtb-")
+            r.vpc_id.starts_with("vpc-bp1") && r.vrouter_id.starts_with("vrt-") && r.route_table_id.starts_with("vtb-")
         );
         let v = &st.regions["cn-hangzhou"].vpcs[&r.vpc_id];
         assert_eq!(v.cidr.to_string(), DEFAULT_CIDR);
@@ -184,20 +173,11 @@ mod tests {
             parse(&params(&[("RegionId", "cn-hangzhou")])).unwrap(),
         )
         .unwrap();
-        assert_eq!(
-            st.regions["cn-hangzhou"].vpcs[&r.vpc_id].status,
-            VpcStatus::Pending
-        );
+        assert_eq!(st.regions["cn-hangzhou"].vpcs[&r.vpc_id].status, VpcStatus::Pending);
         st.settle(NOW + 999);
-        assert_eq!(
-            st.regions["cn-hangzhou"].vpcs[&r.vpc_id].status,
-            VpcStatus::Pending
-        );
+        assert_eq!(st.regions["cn-hangzhou"].vpcs[&r.vpc_id].status, VpcStatus::Pending);
         st.settle(NOW + 1000);
-        assert_eq!(
-            st.regions["cn-hangzhou"].vpcs[&r.vpc_id].status,
-            VpcStatus::Available
-        );
+        assert_eq!(st.regions["cn-hangzhou"].vpcs[&r.vpc_id].status, VpcStatus::Available);
     }
 
     #[test]
@@ -225,18 +205,9 @@ mod tests {
                 &[("RegionId", "cn-hangzhou"), ("Description", "https://x")],
                 "InvalidVpcDiscription.Malformed",
             ),
-            (
-                &[("RegionId", "cn-hangzhou"), ("UserCidr", "a,b")],
-                "InvalidParameter",
-            ),
-            (
-                &[("RegionId", "cn-hangzhou"), ("Tag.1.Key", "acs:x")],
-                "InvalidTagKey",
-            ),
-            (
-                &[("RegionId", "cn-hangzhou"), ("DryRun", "true")],
-                "DryRunOperation",
-            ),
+            (&[("RegionId", "cn-hangzhou"), ("UserCidr", "a,b")], "InvalidParameter"),
+            (&[("RegionId", "cn-hangzhou"), ("Tag.1.Key", "acs:x")], "InvalidTagKey"),
+            (&[("RegionId", "cn-hangzhou"), ("DryRun", "true")], "DryRunOperation"),
             (
                 &[("RegionId", "cn-hangzhou"), ("DryRun", "perhaps")],
                 "InvalidParameter",
@@ -261,10 +232,7 @@ mod tests {
             run(&mut st, &[("RegionId", "cn-beijing")]).unwrap();
         }
         assert_eq!(
-            run(&mut st, &[("RegionId", "cn-beijing")])
-                .err()
-                .unwrap()
-                .code(),
+            run(&mut st, &[("RegionId", "cn-beijing")]).err().unwrap().code(),
             "QuotaExceeded.Vpc"
         );
     }

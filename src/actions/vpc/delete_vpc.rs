@@ -1,5 +1,5 @@
-//! DeleteVpc (REAL-SERVICE §8.2, §7): refused while the VPC is not Available or still holds
-//! vSwitches (the message names them). `RegionId` is optional in the current API: without it the
+//! DeleteVpc (REAL-SERVICE §8.2, §7): refused while the VPC is not Available or still holds NAT
+//! gateways or vSwitches (the message names them). `RegionId` is optional in the current API: without it the
 //! VPC is looked up in every region.
 
 use serde::Serialize;
@@ -38,6 +38,13 @@ pub fn handle(st: &mut AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Resp
     }
     let region_id = vpc.region_id.clone();
     let region = st.region(&region_id)?;
+    let gateways = region.nat_gateways_of_vpc(&vpc.id);
+    if !gateways.is_empty() {
+        let ids: Vec<&str> = gateways.iter().map(|g| g.id.as_str()).collect();
+        return Err(ApiError::DependencyViolationNatGateway {
+            nat_gateway_ids: ids.join(", "),
+        });
+    }
     let vsw = super::vswitch_ids(region, vpc);
     if !vsw.is_empty() {
         return Err(ApiError::DependencyViolationVSwitch {
@@ -79,13 +86,9 @@ mod tests {
         let mut st = state();
         let default = default_vpc(&st, "cn-hangzhou");
         let p = params(&[("RegionId", "cn-hangzhou")]);
-        let pending = create_vpc::handle(
-            &mut st,
-            &ctx_with_delay(5000),
-            create_vpc::parse(&p).unwrap(),
-        )
-        .unwrap()
-        .vpc_id;
+        let pending = create_vpc::handle(&mut st, &ctx_with_delay(5000), create_vpc::parse(&p).unwrap())
+            .unwrap()
+            .vpc_id;
         let before = serde_json::to_value(&st.regions).unwrap();
         for (pairs, code) in [
             (vec![("RegionId", "cn-hangzhou")], "MissingVpcId"),
@@ -94,26 +97,17 @@ mod tests {
                 vec![("RegionId", "nowhere"), ("VpcId", default.as_str())],
                 "InvalidRegionId.NotFound",
             ),
-            (
-                vec![("VpcId", default.as_str())],
-                "DependencyViolation.VSwitch",
-            ),
+            (vec![("VpcId", default.as_str())], "DependencyViolation.VSwitch"),
             (vec![("VpcId", pending.as_str())], "IncorrectVpcStatus"),
         ] {
-            let e = parse(&params(&pairs))
-                .and_then(|q| handle(&mut st, &ctx(), q))
-                .err();
+            let e = parse(&params(&pairs)).and_then(|q| handle(&mut st, &ctx(), q)).err();
             let e = e.unwrap_or_else(|| panic!("{pairs:?} succeeded"));
             assert_eq!(e.code(), code, "{pairs:?}");
         }
         assert_eq!(serde_json::to_value(&st.regions).unwrap(), before);
-        let e = handle(
-            &mut st,
-            &ctx(),
-            parse(&params(&[("VpcId", &default)])).unwrap(),
-        )
-        .err()
-        .unwrap();
+        let e = handle(&mut st, &ctx(), parse(&params(&[("VpcId", &default)])).unwrap())
+            .err()
+            .unwrap();
         assert!(
             e.message().contains("vsw-"),
             "names the blocking vSwitches: {}",

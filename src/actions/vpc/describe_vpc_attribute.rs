@@ -81,10 +81,7 @@ pub struct CloudResource {
 pub fn handle(st: &AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Response, ApiError> {
     ctx.region(&req.region_id)?;
     let region = st.region(&req.region_id)?;
-    let v = region
-        .vpcs
-        .get(&req.vpc_id)
-        .ok_or(ApiError::InvalidVpcIdNotFound)?;
+    let v = region.vpcs.get(&req.vpc_id).ok_or(ApiError::InvalidVpcIdNotFound)?;
     if req.is_default.is_some_and(|d| d != v.is_default) {
         return Err(ApiError::InvalidVpcIdNotFound);
     }
@@ -115,11 +112,7 @@ pub fn handle(st: &AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Response
         owner_id: st.owner_id,
         dhcp_options_set_id: String::new(),
         dhcp_options_set_status: String::new(),
-        dns_hostname_status: if v.dns_hostname {
-            "ENABLED"
-        } else {
-            "DISABLED"
-        },
+        dns_hostname_status: if v.dns_hostname { "ENABLED" } else { "DISABLED" },
         enabled_ipv6: v.enable_ipv6,
         support_ipv4_gateway: false,
         ipv4_gateway_id: String::new(),
@@ -164,11 +157,7 @@ mod tests {
                 404,
             ),
             (
-                vec![
-                    ("RegionId", "cn-hangzhou"),
-                    ("VpcId", id.as_str()),
-                    ("DryRun", "True"),
-                ],
+                vec![("RegionId", "cn-hangzhou"), ("VpcId", id.as_str()), ("DryRun", "True")],
                 "DryRunOperation",
                 400,
             ),

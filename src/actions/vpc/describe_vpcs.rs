@@ -136,11 +136,7 @@ pub fn handle(st: &AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Response
         .filter(|v| req.vpc_ids.as_ref().is_none_or(|ids| ids.contains(&v.id)))
         .filter(|v| req.vpc_name.as_ref().is_none_or(|n| &v.name == n))
         .filter(|v| req.is_default.is_none_or(|d| v.is_default == d))
-        .filter(|v| {
-            req.resource_group_id
-                .as_ref()
-                .is_none_or(|g| &v.resource_group_id == g)
-        })
+        .filter(|v| req.resource_group_id.as_ref().is_none_or(|g| &v.resource_group_id == g))
         .filter(|v| req.enable_ipv6.is_none_or(|e| v.enable_ipv6 == e))
         .filter(|_| req.vpc_owner_id.is_none_or(|o| o as u64 == st.owner_id))
         .filter(|_| req.dhcp_options_set_id.is_none())
@@ -166,11 +162,7 @@ pub fn handle(st: &AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Response
             cen_status: "Detached",
             dhcp_options_set_id: String::new(),
             dhcp_options_set_status: String::new(),
-            dns_hostname_status: if v.dns_hostname {
-                "ENABLED"
-            } else {
-                "DISABLED"
-            },
+            dns_hostname_status: if v.dns_hostname { "ENABLED" } else { "DISABLED" },
             enabled_ipv6: v.enable_ipv6,
             vswitch_ids: VSwitchIds {
                 ids: vswitch_ids(region, v),
@@ -178,7 +170,9 @@ pub fn handle(st: &AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Response
             user_cidrs: UserCidrs {
                 cidrs: v.user_cidrs.clone(),
             },
-            nat_gateway_ids: NatGatewayIds { ids: vec![] },
+            nat_gateway_ids: NatGatewayIds {
+                ids: region.nat_gateways_of_vpc(&v.id).iter().map(|g| g.id.clone()).collect(),
+            },
             router_table_ids: RouterTableIds {
                 ids: vec![v.route_table_id.clone()],
             },
@@ -228,11 +222,7 @@ mod tests {
         assert_eq!(all.vpcs.vpc[0].vpc_id, ids[4], "newest first");
         let page2 = run(
             &st,
-            &[
-                ("RegionId", "cn-shanghai"),
-                ("PageSize", "4"),
-                ("PageNumber", "2"),
-            ],
+            &[("RegionId", "cn-shanghai"), ("PageSize", "4"), ("PageNumber", "2")],
         )
         .unwrap();
         assert_eq!((page2.total_count, page2.vpcs.vpc.len()), (6, 2));
@@ -262,11 +252,7 @@ mod tests {
         assert_eq!(
             run(
                 &st,
-                &[
-                    ("RegionId", "cn-shanghai"),
-                    ("Tag.1.Key", "k"),
-                    ("Tag.1.Value", "even")
-                ]
+                &[("RegionId", "cn-shanghai"), ("Tag.1.Key", "k"), ("Tag.1.Value", "even")]
             )
             .unwrap()
             .total_count,
@@ -283,10 +269,7 @@ mod tests {
     #[test]
     fn refusals() {
         let st = state();
-        let many = (0..21)
-            .map(|i| format!("vpc-{i}"))
-            .collect::<Vec<_>>()
-            .join(",");
+        let many = (0..21).map(|i| format!("vpc-{i}")).collect::<Vec<_>>().join(",");
         for (pairs, code) in [
             (vec![], "MissingRegionId"),
             (vec![("RegionId", "x")], "InvalidRegionId.NotFound"),
@@ -298,10 +281,7 @@ mod tests {
                 vec![("RegionId", "cn-hangzhou"), ("VpcId", many.as_str())],
                 "InvalidVpcIdNumber.NotSupported",
             ),
-            (
-                vec![("RegionId", "cn-hangzhou"), ("DryRun", "true")],
-                "DryRunOperation",
-            ),
+            (vec![("RegionId", "cn-hangzhou"), ("DryRun", "true")], "DryRunOperation"),
         ] {
             assert_eq!(run(&st, &pairs).err().unwrap().code(), code, "{pairs:?}");
         }

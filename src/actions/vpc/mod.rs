@@ -10,11 +10,7 @@ use crate::store::RegionState;
 
 /// The vSwitch ids of a VPC, oldest first.
 pub fn vswitch_ids(region: &RegionState, vpc: &Vpc) -> Vec<String> {
-    let mut v: Vec<_> = region
-        .vswitches
-        .values()
-        .filter(|s| s.vpc_id == vpc.id)
-        .collect();
+    let mut v: Vec<_> = region.vswitches.values().filter(|s| s.vpc_id == vpc.id).collect();
     v.sort_by_key(|s| s.seq);
     v.into_iter().map(|s| s.id.clone()).collect()
 }

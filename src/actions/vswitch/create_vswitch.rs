@@ -78,11 +78,7 @@ pub fn handle(st: &mut AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Resp
         return Err(ApiError::IncorrectVpcStatus);
     }
     let region_state = st.region(&vpc.region_id)?;
-    let siblings: Vec<&VSwitch> = region_state
-        .vswitches
-        .values()
-        .filter(|s| s.vpc_id == vpc.id)
-        .collect();
+    let siblings: Vec<&VSwitch> = region_state.vswitches.values().filter(|s| s.vpc_id == vpc.id).collect();
     if let Some(o) = siblings.iter().find(|s| overlaps(&s.cidr, &net)) {
         return Err(ApiError::InvalidCidrBlockOverlapped {
             other: format!("{} ({})", o.id, o.cidr),
@@ -162,10 +158,7 @@ mod tests {
             .unwrap()
             .vswitch_id;
         let v = &st.regions["cn-hangzhou"].vswitches[&id];
-        assert_eq!(
-            (v.status, v.available_ip_count()),
-            (VSwitchStatus::Pending, 252)
-        );
+        assert_eq!((v.status, v.available_ip_count()), (VSwitchStatus::Pending, 252));
         st.settle(NOW + 300);
         assert_eq!(
             st.regions["cn-hangzhou"].vswitches[&id].status,
@@ -191,14 +184,8 @@ mod tests {
                 vec![("ZoneId", "cn-hangzhou-i"), ("CidrBlock", "10.0.1.0/24")],
                 "MissingVpcId",
             ),
-            (
-                vec![("VpcId", v), ("CidrBlock", "10.0.1.0/24")],
-                "MissingZoneId",
-            ),
-            (
-                vec![("VpcId", v), ("ZoneId", "cn-hangzhou-i")],
-                "MissingCidrBlock",
-            ),
+            (vec![("VpcId", v), ("CidrBlock", "10.0.1.0/24")], "MissingZoneId"),
+            (vec![("VpcId", v), ("ZoneId", "cn-hangzhou-i")], "MissingCidrBlock"),
             (
                 vec![
                     ("VpcId", "vpc-x"),
@@ -208,35 +195,19 @@ mod tests {
                 "InvalidVpcId.NotFound",
             ),
             (
-                vec![
-                    ("VpcId", v),
-                    ("ZoneId", "cn-beijing-g"),
-                    ("CidrBlock", "10.0.1.0/24"),
-                ],
+                vec![("VpcId", v), ("ZoneId", "cn-beijing-g"), ("CidrBlock", "10.0.1.0/24")],
                 "InvalidZoneId.NotFound",
             ),
             (
-                vec![
-                    ("VpcId", v),
-                    ("ZoneId", "cn-hangzhou-i"),
-                    ("CidrBlock", "10.0.1.0/30"),
-                ],
+                vec![("VpcId", v), ("ZoneId", "cn-hangzhou-i"), ("CidrBlock", "10.0.1.0/30")],
                 "InvalidCirdrBlock.MaskLength",
             ),
             (
-                vec![
-                    ("VpcId", v),
-                    ("ZoneId", "cn-hangzhou-i"),
-                    ("CidrBlock", "10.0.1.1/24"),
-                ],
+                vec![("VpcId", v), ("ZoneId", "cn-hangzhou-i"), ("CidrBlock", "10.0.1.1/24")],
                 "InvalidCidrBlock.Malformed",
             ),
             (
-                vec![
-                    ("VpcId", v),
-                    ("ZoneId", "cn-hangzhou-i"),
-                    ("CidrBlock", "nonsense"),
-                ],
+                vec![("VpcId", v), ("ZoneId", "cn-hangzhou-i"), ("CidrBlock", "nonsense")],
                 "InvalidCidrBlock.Malformed",
             ),
             (
@@ -256,11 +227,7 @@ mod tests {
                 "InvalidCidrBlock.Overlapped",
             ),
             (
-                vec![
-                    ("VpcId", v),
-                    ("ZoneId", "cn-hangzhou-i"),
-                    ("CidrBlock", "10.0.0.0/16"),
-                ],
+                vec![("VpcId", v), ("ZoneId", "cn-hangzhou-i"), ("CidrBlock", "10.0.0.0/16")],
                 "InvalidCidrBlock.Overlapped",
             ),
             (
@@ -292,11 +259,7 @@ mod tests {
         ];
         for (pairs, code) in cases {
             let r = parse(&params(&pairs)).and_then(|q| handle(&mut st, &ctx(), q));
-            assert_eq!(
-                r.err().map(|e| e.code()).as_deref(),
-                Some(code),
-                "{pairs:?}"
-            );
+            assert_eq!(r.err().map(|e| e.code()).as_deref(), Some(code), "{pairs:?}");
         }
         assert_eq!(serde_json::to_value(&st.regions).unwrap(), before);
     }

@@ -1,4 +1,5 @@
-//! DeleteVSwitch (REAL-SERVICE §8.2): refused while Pending.
+//! DeleteVSwitch (REAL-SERVICE §8.2, §7): refused while Pending or while a NAT gateway sits in it
+//! (`DependencyViolation.EnhancedNatgw`, which Terraform retries; the message names the gateways).
 
 use serde::Serialize;
 
@@ -33,6 +34,18 @@ pub fn handle(st: &mut AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Resp
     if v.status != VSwitchStatus::Available {
         return Err(ApiError::IncorrectVSwitchStatus);
     }
+    let users: Vec<&str> = st
+        .region(&v.region_id)?
+        .nat_gateways
+        .values()
+        .filter(|g| g.vswitch_id == v.id)
+        .map(|g| g.id.as_str())
+        .collect();
+    if !users.is_empty() {
+        return Err(ApiError::DependencyViolationEnhancedNatgw {
+            nat_gateway_ids: users.join(", "),
+        });
+    }
     if req.dry_run {
         return Err(ApiError::DryRunOperation);
     }
@@ -56,37 +69,22 @@ mod tests {
             ("ZoneId", "cn-hangzhou-h"),
             ("CidrBlock", "172.20.0.0/24"),
         ]);
-        let pending = create_vswitch::handle(
-            &mut st,
-            &ctx_with_delay(100),
-            create_vswitch::parse(&p).unwrap(),
-        )
-        .unwrap()
-        .vswitch_id;
-        let run = |st: &mut AccountState, pairs: &[(&str, &str)]| {
-            parse(&params(pairs)).and_then(|q| handle(st, &ctx(), q))
-        };
+        let pending = create_vswitch::handle(&mut st, &ctx_with_delay(100), create_vswitch::parse(&p).unwrap())
+            .unwrap()
+            .vswitch_id;
+        let run =
+            |st: &mut AccountState, pairs: &[(&str, &str)]| parse(&params(pairs)).and_then(|q| handle(st, &ctx(), q));
         assert_eq!(
-            run(&mut st, &[("VSwitchId", &pending)])
-                .err()
-                .unwrap()
-                .code(),
+            run(&mut st, &[("VSwitchId", &pending)]).err().unwrap().code(),
             "IncorrectVSwitchStatus"
         );
         assert_eq!(
-            run(&mut st, &[("VSwitchId", "vsw-x")])
-                .err()
-                .unwrap()
-                .code(),
+            run(&mut st, &[("VSwitchId", "vsw-x")]).err().unwrap().code(),
             "InvalidVSwitchId.NotFound"
         );
         assert_eq!(run(&mut st, &[]).err().unwrap().code(), "MissingVSwitchId");
         st.settle(NOW + 100);
-        run(
-            &mut st,
-            &[("RegionId", "cn-hangzhou"), ("VSwitchId", &pending)],
-        )
-        .unwrap();
+        run(&mut st, &[("RegionId", "cn-hangzhou"), ("VSwitchId", &pending)]).unwrap();
         assert!(!st.regions["cn-hangzhou"].vswitches.contains_key(&pending));
     }
 }

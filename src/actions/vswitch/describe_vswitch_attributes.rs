@@ -49,18 +49,10 @@ mod tests {
     #[test]
     fn cases() {
         let st = state();
-        let id = st.regions["cn-shenzhen"]
-            .vswitches
-            .keys()
-            .next()
-            .unwrap()
-            .clone();
+        let id = st.regions["cn-shenzhen"].vswitches.keys().next().unwrap().clone();
         let run = |pairs: &[(&str, &str)]| handle(&st, &ctx(), parse(&params(pairs))?);
         let r = run(&[("VSwitchId", &id)]).unwrap();
-        assert_eq!(
-            (r.vswitch.status, r.vswitch.is_default),
-            ("Available", true)
-        );
+        assert_eq!((r.vswitch.status, r.vswitch.is_default), ("Available", true));
         assert_eq!(r.vswitch.available_ip_address_count, 4092);
         assert_eq!(
             run(&[("RegionId", "cn-hangzhou"), ("VSwitchId", &id)])

@@ -96,24 +96,12 @@ pub fn handle(st: &AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Response
         .vswitches
         .values()
         .filter(|v| req.vpc_id.as_ref().is_none_or(|x| &v.vpc_id == x))
-        .filter(|v| {
-            req.vswitch_ids
-                .as_ref()
-                .is_none_or(|ids| ids.contains(&v.id))
-        })
+        .filter(|v| req.vswitch_ids.as_ref().is_none_or(|ids| ids.contains(&v.id)))
         .filter(|v| req.zone_id.as_ref().is_none_or(|z| &v.zone_id == z))
         .filter(|v| req.name.as_ref().is_none_or(|n| &v.name == n))
         .filter(|v| req.is_default.is_none_or(|d| v.is_default == d))
-        .filter(|v| {
-            req.resource_group_id
-                .as_ref()
-                .is_none_or(|g| &v.resource_group_id == g)
-        })
-        .filter(|v| {
-            req.route_table_id
-                .as_ref()
-                .is_none_or(|t| &v.route_table_id == t)
-        })
+        .filter(|v| req.resource_group_id.as_ref().is_none_or(|g| &v.resource_group_id == g))
+        .filter(|v| req.route_table_id.as_ref().is_none_or(|t| &v.route_table_id == t))
         .filter(|_| req.owner_id.is_none_or(|o| o as u64 == st.owner_id))
         .filter(|v| has_tags(&v.tags, &req.tags))
         .collect();

@@ -1,0 +1,382 @@
+//! DescribeNatGateways (ACTIONS.md §2.4, REAL-SERVICE §5.2): every filter of both eras, paging
+//! (default 10, max 50, a page past the end is empty), newest first, every response field with its
+//! wrapper present even when empty. An unknown NatGatewayId gives an empty list (REAL-SERVICE §4.3).
+
+use serde::Serialize;
+
+use super::create_nat_gateway::{BandwidthPackageIds, ForwardTableIds, FullNatTableIds, SnatTableIds};
+use super::{ip_list, IpListItem, NatTags};
+use crate::actions::{dry_run, has_tags, page};
+use crate::clock::format_iso;
+use crate::error::ApiError;
+use crate::model::{NatGateway, NatStatus};
+use crate::params::{Paging, Params, Tag};
+use crate::store::{AccountState, Ctx, RegionState};
+
+pub struct Request {
+    region_id: String,
+    nat_gateway_id: Option<String>,
+    vpc_id: Option<String>,
+    name: Option<String>,
+    status: Option<NatStatus>,
+    spec: Option<String>,
+    nat_type: Option<String>,
+    network_type: Option<String>,
+    instance_charge_type: Option<String>,
+    resource_group_id: Option<String>,
+    zone_id: Option<String>,
+    availability_mode: Option<String>,
+    tags: Vec<Tag>,
+    paging: Paging,
+    dry_run: bool,
+}
+
+pub fn parse(p: &Params) -> Result<Request, ApiError> {
+    let status = match p.opt("Status") {
+        None => None,
+        Some(s) => Some(NatStatus::parse(s).ok_or_else(|| {
+            ApiError::invalid(
+                "Status",
+                "valid values are Creating, Available, Modifying, Deleting, Converting.",
+            )
+        })?),
+    };
+    Ok(Request {
+        region_id: p.required_string("RegionId")?,
+        nat_gateway_id: p.opt_string("NatGatewayId"),
+        vpc_id: p.opt_string("VpcId"),
+        name: p.opt_string("Name"),
+        status,
+        spec: p.opt_string("Spec"),
+        nat_type: p.opt_string("NatType"),
+        network_type: p.opt_string("NetworkType"),
+        instance_charge_type: p.opt_string("InstanceChargeType"),
+        resource_group_id: p.opt_string("ResourceGroupId"),
+        zone_id: p.opt_string("ZoneId"),
+        availability_mode: p.opt_string("AvailabilityMode"),
+        tags: p.tags("Tag")?,
+        paging: p.paging(50)?,
+        dry_run: dry_run(p)?,
+    })
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Response {
+    pub total_count: usize,
+    pub page_number: usize,
+    pub page_size: usize,
+    pub nat_gateways: NatGateways,
+}
+
+#[derive(Debug, Serialize)]
+pub struct NatGateways {
+    #[serde(rename = "NatGateway")]
+    pub items: Vec<NatGatewayView>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct NatGatewayView {
+    pub nat_gateway_id: String,
+    pub region_id: String,
+    pub vpc_id: String,
+    pub name: String,
+    pub description: String,
+    pub status: &'static str,
+    pub business_status: &'static str,
+    pub nat_type: String,
+    pub network_type: String,
+    pub spec: String,
+    pub instance_charge_type: String,
+    pub internet_charge_type: String,
+    pub auto_pay: bool,
+    pub expired_time: String,
+    pub creation_time: String,
+    pub resource_group_id: String,
+    pub deletion_protection: bool,
+    pub ecs_metric_enabled: bool,
+    pub icmp_reply_enabled: bool,
+    pub eip_bind_mode: String,
+    pub security_protection_enabled: bool,
+    pub private_link_enabled: bool,
+    pub private_link_mode: String,
+    pub enable_session_log: String,
+    pub availability_mode: String,
+    pub access_mode: AccessModeView,
+    pub forward_table_ids: ForwardTableIds,
+    pub snat_table_ids: SnatTableIds,
+    pub full_nat_table_ids: FullNatTableIds,
+    pub bandwidth_package_ids: BandwidthPackageIds,
+    pub ip_lists: IpLists,
+    pub ip_prefix_list: IpPrefixList,
+    pub nat_gateway_private_info: PrivateInfo,
+    pub tags: NatTags,
+}
+
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AccessModeView {
+    pub mode_value: String,
+    pub tunnel_type: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct IpLists {
+    #[serde(rename = "IpList")]
+    pub items: Vec<IpListItem>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct IpPrefixList {
+    #[serde(rename = "IpPrefixList")]
+    pub items: Vec<IpPrefix>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct IpPrefix {
+    pub ip_prefix: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PrivateInfo {
+    pub vswitch_id: String,
+    pub iz_no: String,
+    pub private_ip_address: String,
+    pub eni_instance_id: String,
+    pub eni_type: &'static str,
+    pub max_bandwidth: u32,
+    pub max_session_establish_rate: u32,
+    pub max_session_quota: u32,
+}
+
+/// Private info of a gateway (both DescribeNatGateways and GetNatGatewayAttribute show it).
+pub fn private_info(g: &NatGateway) -> PrivateInfo {
+    PrivateInfo {
+        vswitch_id: g.vswitch_id.clone(),
+        iz_no: g.zone_id.clone(),
+        private_ip_address: g.private_ip.map(|ip| ip.to_string()).unwrap_or_default(),
+        eni_instance_id: g.eni_id.clone(),
+        eni_type: if g.vswitch_id.is_empty() { "" } else { "Secondary" },
+        max_bandwidth: if g.vswitch_id.is_empty() { 0 } else { 5120 },
+        max_session_establish_rate: 0,
+        max_session_quota: 0,
+    }
+}
+
+pub fn view(rs: &RegionState, g: &NatGateway) -> NatGatewayView {
+    NatGatewayView {
+        nat_gateway_id: g.id.clone(),
+        region_id: g.region_id.clone(),
+        vpc_id: g.vpc_id.clone(),
+        name: g.name.clone(),
+        description: g.description.clone(),
+        status: g.status.as_str(),
+        business_status: "Normal",
+        nat_type: g.nat_type.clone(),
+        network_type: g.network_type.clone(),
+        spec: g.spec.clone(),
+        instance_charge_type: g.instance_charge_type.clone(),
+        internet_charge_type: g.internet_charge_type.clone(),
+        auto_pay: false,
+        expired_time: g.expired_ms.map(format_iso).unwrap_or_default(),
+        creation_time: format_iso(g.created_ms),
+        resource_group_id: g.resource_group_id.clone(),
+        deletion_protection: g.deletion_protection,
+        ecs_metric_enabled: false,
+        icmp_reply_enabled: g.icmp_reply_enabled,
+        eip_bind_mode: g.eip_bind_mode.clone(),
+        security_protection_enabled: g.security_protection_enabled,
+        private_link_enabled: g.private_link_enabled,
+        private_link_mode: if g.private_link_enabled {
+            "FullNat".into()
+        } else {
+            String::new()
+        },
+        enable_session_log: g.enable_session_log.to_string(),
+        availability_mode: g.availability_mode.clone(),
+        access_mode: g
+            .access_mode
+            .as_ref()
+            .map(|a| AccessModeView {
+                mode_value: a.mode_value.clone(),
+                tunnel_type: a.tunnel_type.clone(),
+            })
+            .unwrap_or_default(),
+        forward_table_ids: ForwardTableIds {
+            ids: vec![g.forward_table_id.clone()],
+        },
+        snat_table_ids: SnatTableIds {
+            ids: vec![g.snat_table_id.clone()],
+        },
+        full_nat_table_ids: FullNatTableIds {
+            ids: g.full_nat_table_id.iter().cloned().collect(),
+        },
+        bandwidth_package_ids: BandwidthPackageIds {
+            ids: rs.nat_dependents(&g.id).bandwidth_packages,
+        },
+        ip_lists: IpLists { items: ip_list(rs, g) },
+        ip_prefix_list: IpPrefixList {
+            items: g
+                .ipv4_prefix
+                .iter()
+                .map(|p| IpPrefix { ip_prefix: p.clone() })
+                .collect(),
+        },
+        nat_gateway_private_info: private_info(g),
+        tags: NatTags::of(&g.tags),
+    }
+}
+
+fn eq_ci(a: &Option<String>, b: &str) -> bool {
+    a.as_ref().is_none_or(|x| x.eq_ignore_ascii_case(b))
+}
+
+pub fn handle(st: &AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Response, ApiError> {
+    ctx.region(&req.region_id)?;
+    let rs = st.region(&req.region_id)?;
+    if req.dry_run {
+        return Err(ApiError::DryRunOperation);
+    }
+    let mut items: Vec<&NatGateway> = match &req.nat_gateway_id {
+        Some(id) => rs.nat_gateways.get(id).into_iter().collect(),
+        None => rs.nat_gateways.values().collect(),
+    };
+    items.retain(|g| {
+        req.vpc_id.as_ref().is_none_or(|v| &g.vpc_id == v)
+            && req.name.as_ref().is_none_or(|n| &g.name == n)
+            && req.status.is_none_or(|s| g.status == s)
+            && eq_ci(&req.spec, &g.spec)
+            && eq_ci(&req.nat_type, &g.nat_type)
+            && eq_ci(&req.network_type, &g.network_type)
+            && eq_ci(&req.instance_charge_type, &g.instance_charge_type)
+            && req.resource_group_id.as_ref().is_none_or(|r| &g.resource_group_id == r)
+            && req.zone_id.as_ref().is_none_or(|z| &g.zone_id == z)
+            && eq_ci(&req.availability_mode, &g.availability_mode)
+            && has_tags(&g.tags, &req.tags)
+    });
+    items.sort_by_key(|g| std::cmp::Reverse(g.seq));
+    let (total, items) = page(items, req.paging);
+    Ok(Response {
+        total_count: total,
+        page_number: req.paging.number,
+        page_size: req.paging.size,
+        nat_gateways: NatGateways {
+            items: items.into_iter().map(|g| view(rs, g)).collect(),
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::actions::nat_gateway::create_nat_gateway;
+    use crate::actions::testing::*;
+
+    fn create(st: &mut AccountState, extra: &[(&str, &str)]) -> String {
+        let vpc = default_vpc(st, "cn-hangzhou");
+        let mut pairs = vec![("RegionId", "cn-hangzhou"), ("VpcId", vpc.as_str())];
+        pairs.extend_from_slice(extra);
+        let p = params(&pairs);
+        create_nat_gateway::handle(st, &ctx_with_delay(1000), create_nat_gateway::parse(&p).unwrap())
+            .unwrap()
+            .nat_gateway_id
+    }
+
+    #[test]
+    fn filters_paging_and_shape() {
+        let mut st = state();
+        let a = create(
+            &mut st,
+            &[("Name", "alpha"), ("Tag.1.Key", "env"), ("Tag.1.Value", "dev")],
+        );
+        let b = create(&mut st, &[("NetworkType", "intranet")]);
+        st.settle(NOW + 1000);
+        let c = create(&mut st, &[]);
+        let run = |pairs: &[(&str, &str)]| handle(&st, &ctx(), parse(&params(pairs)).unwrap()).unwrap();
+        let all = run(&[("RegionId", "cn-hangzhou")]);
+        assert_eq!(all.total_count, 3);
+        assert_eq!(all.nat_gateways.items[0].nat_gateway_id, c, "newest first");
+        assert_eq!(
+            run(&[("RegionId", "cn-hangzhou"), ("NatGatewayId", &a)])
+                .nat_gateways
+                .items[0]
+                .name,
+            "alpha"
+        );
+        assert_eq!(
+            run(&[("RegionId", "cn-hangzhou"), ("NatGatewayId", "ngw-nope")]).total_count,
+            0
+        );
+        assert_eq!(
+            run(&[("RegionId", "cn-hangzhou"), ("Status", "Creating")])
+                .nat_gateways
+                .items[0]
+                .nat_gateway_id,
+            c
+        );
+        assert_eq!(
+            run(&[("RegionId", "cn-hangzhou"), ("NetworkType", "intranet")])
+                .nat_gateways
+                .items[0]
+                .nat_gateway_id,
+            b
+        );
+        assert_eq!(run(&[("RegionId", "cn-hangzhou"), ("Tag.1.Key", "env")]).total_count, 1);
+        assert_eq!(run(&[("RegionId", "cn-hangzhou"), ("Name", "alpha")]).total_count, 1);
+        assert_eq!(
+            run(&[("RegionId", "cn-hangzhou"), ("ZoneId", "cn-hangzhou-h")]).total_count,
+            3
+        );
+        assert_eq!(
+            run(&[("RegionId", "cn-hangzhou"), ("PageSize", "2"), ("PageNumber", "2")])
+                .nat_gateways
+                .items
+                .len(),
+            1
+        );
+        assert_eq!(
+            run(&[("RegionId", "cn-hangzhou"), ("PageNumber", "5")])
+                .nat_gateways
+                .items
+                .len(),
+            0
+        );
+        assert_eq!(run(&[("RegionId", "cn-shanghai")]).total_count, 0);
+        let json = serde_json::to_value(run(&[("RegionId", "cn-hangzhou"), ("NatGatewayId", &a)])).unwrap();
+        let g = &json["NatGateways"]["NatGateway"][0];
+        assert_eq!(
+            g["NatGatewayPrivateInfo"]["VswitchId"]
+                .as_str()
+                .map(|s| s.starts_with("vsw-")),
+            Some(true)
+        );
+        assert_eq!(g["IpLists"]["IpList"], serde_json::json!([]));
+        assert_eq!(g["Tags"]["Tag"][0]["TagKey"], "env");
+        assert_eq!(g["InstanceChargeType"], "PostPaid");
+        assert_eq!(g["FullNatTableIds"]["FullNatTableId"], serde_json::json!([]));
+    }
+
+    #[test]
+    fn refusals() {
+        let st = state();
+        for (pairs, code) in [
+            (vec![], "MissingRegionId"),
+            (vec![("RegionId", "nowhere")], "InvalidRegionId.NotFound"),
+            (
+                vec![("RegionId", "cn-hangzhou"), ("PageSize", "51")],
+                "InvalidParameter",
+            ),
+            (
+                vec![("RegionId", "cn-hangzhou"), ("Status", "Sleeping")],
+                "InvalidParameter",
+            ),
+            (vec![("RegionId", "cn-hangzhou"), ("DryRun", "true")], "DryRunOperation"),
+        ] {
+            let r = parse(&params(&pairs)).and_then(|q| handle(&st, &ctx(), q));
+            assert_eq!(r.err().map(|e| e.code()).as_deref(), Some(code), "{pairs:?}");
+        }
+    }
+}
