@@ -63,6 +63,9 @@ pub enum ApiError {
     /// A bug. Never the answer to bad input.
     #[error("internal error: {0}")]
     InternalError(String),
+    /// An error injected by the control plane's fault rules (any status, code and message).
+    #[error("injected fault {code}")]
+    Injected { status: u16, code: String, message: String },
 
     // ----- regions and zones -----
     #[error("region not found")]
@@ -220,6 +223,7 @@ impl ApiError {
             IdempotentParameterMismatch => "IdempotentParameterMismatch",
             DryRunOperation => "DryRunOperation",
             InternalError(_) => "InternalError",
+            Injected { code, .. } => return Cow::Owned(code.clone()),
             InvalidRegionIdNotFound => "InvalidRegionId.NotFound",
             InvalidZoneIdNotFound => "InvalidZoneId.NotFound",
             InvalidVpcIdNotFound => "InvalidVpcId.NotFound",
@@ -292,6 +296,7 @@ impl ApiError {
             UnsupportedHttpMethod => 403,
             BodyTooLarge { .. } => 413,
             InternalError(_) => 500,
+            Injected { status, .. } => *status,
             _ => 400,
         }
     }
@@ -350,6 +355,7 @@ impl ApiError {
             IdempotentParameterMismatch => "The request is retried with updated parameters.",
             DryRunOperation => "Request validation has been passed with DryRun flag set.",
             InternalError(_) => "The request processing has failed due to some unknown error.",
+            Injected { message, .. } => return Cow::Owned(message.clone()),
             InvalidRegionIdNotFound => "The specified RegionId does not exist in our records.",
             InvalidZoneIdNotFound => "Specified zone does not exist.",
             InvalidVpcIdNotFound => "Specified VPC does not exist.",
@@ -473,5 +479,24 @@ mod tests {
         let e = ApiError::missing("RegionId");
         assert_eq!(e.code(), "MissingRegionId");
         assert_eq!(e.message(), "RegionId is mandatory for this action.");
+    }
+}
+
+#[cfg(test)]
+mod doc_tests {
+    /// docs/error-codes.md lists every code this file spells.
+    #[test]
+    fn every_code_is_documented() {
+        let src = include_str!("error.rs");
+        let doc = include_str!("../docs/error-codes.md");
+        let body = &src[src.find("pub fn code(").expect("code()")..src.find("pub fn status(").expect("status()")];
+        let mut missing = vec![];
+        for part in body.split("=> \"").skip(1) {
+            let code = &part[..part.find('"').unwrap_or(0)];
+            if !code.is_empty() && !doc.contains(&format!("`{code}`")) {
+                missing.push(code.to_owned());
+            }
+        }
+        assert!(missing.is_empty(), "not in docs/error-codes.md: {missing:?}");
     }
 }
