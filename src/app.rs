@@ -37,16 +37,18 @@ pub struct App {
 impl App {
     /// Builds the emulator from its configuration (reads the world file if one is given).
     pub fn new(args: &ServeArgs) -> Result<Arc<App>, String> {
-        let world = match &args.world {
+        let mut world = match &args.world {
             Some(path) => {
                 let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
                 World::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?
             }
             None => World::default_world()?,
         };
-        let seed = args
-            .seed
-            .unwrap_or_else(|| crate::ids::splitmix64(crate::clock::wall_ms() ^ std::process::id() as u64));
+        for spec in &args.eip_pool {
+            world.set_eip_pool(spec)?;
+        }
+        let seed =
+            args.seed.unwrap_or_else(|| crate::ids::splitmix64(crate::clock::wall_ms() ^ std::process::id() as u64));
         Ok(Arc::new(App {
             store: Store::new(Arc::new(world), seed),
             clock: Clock::new(),
@@ -57,10 +59,7 @@ impl App {
                 quotas: Quotas::default(),
             }),
             auth_strict: args.auth == AuthMode::Strict,
-            limits: Limits {
-                max_params: args.max_params,
-                max_value_bytes: args.max_value_bytes,
-            },
+            limits: Limits { max_params: args.max_params, max_value_bytes: args.max_value_bytes },
             max_body_bytes: args.max_body_bytes,
             started: Instant::now(),
             seed,

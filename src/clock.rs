@@ -73,10 +73,7 @@ impl Clock {
 }
 
 pub fn wall_ms() -> Millis {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
@@ -108,12 +105,7 @@ pub fn format_iso(ms: Millis) -> String {
     let secs = (ms / 1000) as i64;
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
-    )
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, (rem % 3600) / 60, rem % 60)
 }
 
 /// Parses `YYYY-MM-DDThh:mm:ssZ` (the only form the SDKs send; fractional seconds are accepted
@@ -160,12 +152,7 @@ mod tests {
 
     #[test]
     fn round_trip() {
-        for s in [
-            "1970-01-01T00:00:00Z",
-            "2016-02-23T12:46:24Z",
-            "2024-02-29T23:59:59Z",
-            "2026-11-25T18:22:03Z",
-        ] {
+        for s in ["1970-01-01T00:00:00Z", "2016-02-23T12:46:24Z", "2024-02-29T23:59:59Z", "2026-11-25T18:22:03Z"] {
             assert_eq!(format_iso(parse_iso(s).expect(s)), s);
         }
     }

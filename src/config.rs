@@ -79,6 +79,11 @@ pub struct ServeArgs {
     #[arg(long, env = "NAT_EMULATOR_MAX_VALUE_BYTES", default_value_t = 32 * 1024)]
     pub max_value_bytes: usize,
 
+    /// EIP address pool of a region, replacing the world file's: `REGION=CIDR[,CIDR]`; repeatable
+    /// (in the variable, separate regions with `;`).
+    #[arg(long, env = "NAT_EMULATOR_EIP_POOL", value_name = "REGION=CIDRS", value_delimiter = ';')]
+    pub eip_pool: Vec<String>,
+
     /// How many signature nonces are remembered for replay protection (oldest forgotten first).
     #[arg(long, env = "NAT_EMULATOR_NONCE_CAPACITY", default_value_t = 262_144)]
     pub nonce_capacity: usize,
@@ -108,6 +113,7 @@ impl ServeArgs {
             max_params: 1000,
             max_value_bytes: 32 * 1024,
             nonce_capacity: 262_144,
+            eip_pool: vec![],
         }
     }
 }

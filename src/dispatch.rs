@@ -90,32 +90,23 @@ pub static ACTIONS: &[ActionDef] = &[
     write!("DeleteVpc", actions::vpc::delete_vpc),
     write!("CreateVSwitch", actions::vswitch::create_vswitch),
     read!("DescribeVSwitches", actions::vswitch::describe_vswitches),
-    read!(
-        "DescribeVSwitchAttributes",
-        actions::vswitch::describe_vswitch_attributes
-    ),
+    read!("DescribeVSwitchAttributes", actions::vswitch::describe_vswitch_attributes),
     write!("DeleteVSwitch", actions::vswitch::delete_vswitch),
     write!("CreateNatGateway", actions::nat_gateway::create_nat_gateway),
     read!("DescribeNatGateways", actions::nat_gateway::describe_nat_gateways),
-    write!(
-        "ModifyNatGatewayAttribute",
-        actions::nat_gateway::modify_nat_gateway_attribute
-    ),
+    write!("ModifyNatGatewayAttribute", actions::nat_gateway::modify_nat_gateway_attribute),
     write!("ModifyNatGatewaySpec", actions::nat_gateway::modify_nat_gateway_spec),
     write!("DeleteNatGateway", actions::nat_gateway::delete_nat_gateway),
-    read!(
-        "GetNatGatewayAttribute",
-        actions::nat_gateway::get_nat_gateway_attribute
-    ),
+    read!("GetNatGatewayAttribute", actions::nat_gateway::get_nat_gateway_attribute),
     write!("DeletionProtection", actions::nat_gateway::deletion_protection),
-    write!(
-        "UpdateNatGatewayNatType",
-        actions::nat_gateway::update_nat_gateway_nat_type
-    ),
-    read!(
-        "ListEnhanhcedNatGatewayAvailableZones",
-        actions::nat_gateway::list_enhanhced_nat_gateway_available_zones
-    ),
+    write!("UpdateNatGatewayNatType", actions::nat_gateway::update_nat_gateway_nat_type),
+    read!("ListEnhanhcedNatGatewayAvailableZones", actions::nat_gateway::list_enhanhced_nat_gateway_available_zones),
+    write!("AllocateEipAddress", actions::eip::allocate_eip_address),
+    write!("AssociateEipAddress", actions::eip::associate_eip_address),
+    write!("UnassociateEipAddress", actions::eip::unassociate_eip_address),
+    write!("ReleaseEipAddress", actions::eip::release_eip_address),
+    read!("DescribeEipAddresses", actions::eip::describe_eip_addresses),
+    write!("ModifyEipAddressAttribute", actions::eip::modify_eip_address_attribute),
     write!("TagResources", actions::tag::tag_resources),
     write!("UnTagResources", actions::tag::untag_resources),
     read!("ListTagResources", actions::tag::list_tag_resources),
@@ -123,10 +114,7 @@ pub static ACTIONS: &[ActionDef] = &[
 
 pub fn find(name: &str) -> Option<&'static ActionDef> {
     static INDEX: OnceLock<HashMap<&'static str, &'static ActionDef>> = OnceLock::new();
-    INDEX
-        .get_or_init(|| ACTIONS.iter().map(|a| (a.name, a)).collect())
-        .get(name)
-        .copied()
+    INDEX.get_or_init(|| ACTIONS.iter().map(|a| (a.name, a)).collect()).get(name).copied()
 }
 
 /// Runs an action against an account.
@@ -158,10 +146,7 @@ pub fn execute(def: &ActionDef, account: &Account, params: &Params, ctx: &Ctx<'_
             }
             let reply = f(params, ctx, &mut st)?;
             if let Some(token) = token {
-                let entry = TokenEntry {
-                    fingerprint: params.fingerprint(),
-                    reply: Value::Object(reply.clone()),
-                };
+                let entry = TokenEntry { fingerprint: params.fingerprint(), reply: Value::Object(reply.clone()) };
                 st.tokens.insert(def.name, token, entry);
             }
             Ok(reply)

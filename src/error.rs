@@ -170,6 +170,45 @@ pub enum ApiError {
     #[error("vswitch does not exist")]
     VswNotExist,
 
+    // ----- EIPs -----
+    #[error("eip not found")]
+    InvalidAllocationIdNotFound,
+    #[error("eip quota")]
+    QuotaExceededEip { limit: usize },
+    #[error("eip pool exhausted")]
+    InsufficientEip,
+    #[error("requested ip taken")]
+    IpAllocated,
+    #[error("requested ip not in pool")]
+    ResourceNotFoundIp,
+    #[error("eip not recently released")]
+    AllocateUnfamiliarIp,
+    /// AssociateEipAddress: the instance does not exist (the real code is spelled `InvalidInstanId`).
+    #[error("instance not found")]
+    InvalidInstanIdNotFound,
+    #[error("instance type not supported")]
+    InvalidInstanceTypeValueNotSupported,
+    #[error("eip and instance in different regions")]
+    InvalidParameterMismatch,
+    #[error("eip status {status}")]
+    IncorrectEipStatus { status: &'static str },
+    #[error("already associated")]
+    InvalidAssociationDuplicated,
+    #[error("too many eips on the gateway")]
+    QuotaExceededNumberOfEip { limit: usize },
+    #[error("eip cannot bind this gateway")]
+    EipCanNotBindNatgw { reason: &'static str },
+    #[error("bind instance not found")]
+    InvalidBindInstanceNotFound,
+    #[error("ip used by snat")]
+    IpUsedBySnatTable { entries: String },
+    #[error("ip used by dnat")]
+    IpUsedByForwardEntry { entries: String },
+    #[error("prepaid eip")]
+    ChargeTypeIsPrepaid,
+    #[error("bad AssociatedInstanceType")]
+    InvalidAssociatedInstanceType,
+
     // ----- tags -----
     #[error("resource not found")]
     InvalidResourceIdNotFound { id: String },
@@ -192,10 +231,7 @@ impl ApiError {
     }
 
     pub fn invalid(name: impl Into<String>, reason: impl Into<String>) -> Self {
-        ApiError::InvalidParameter {
-            name: name.into(),
-            reason: reason.into(),
-        }
+        ApiError::InvalidParameter { name: name.into(), reason: reason.into() }
     }
 
     /// The `Code` field.
@@ -275,6 +311,24 @@ impl ApiError {
             NatConvertUnsupported => "OperationUnsupported.NatConvert",
             VswNotExist => "OperationFailed.VswNotExist",
             InvalidResourceIdNotFound { .. } => "InvalidResourceId.NotFound",
+            InvalidAllocationIdNotFound => "InvalidAllocationId.NotFound",
+            QuotaExceededEip { .. } => "QuotaExceeded.Eip",
+            InsufficientEip => "OperationFailed.InsufficientEIP",
+            IpAllocated => "Ip.Allocated",
+            ResourceNotFoundIp => "ResourceNotFound.Ip",
+            AllocateUnfamiliarIp => "OperationFailed.AllocateUnfamiliarIp",
+            InvalidInstanIdNotFound => "InvalidInstanId.NotFound",
+            InvalidInstanceTypeValueNotSupported => "InvalidInstanceType.ValueNotSupported",
+            InvalidParameterMismatch => "InvalidParameter.Mismatch",
+            IncorrectEipStatus { .. } => "IncorrectEipStatus",
+            InvalidAssociationDuplicated => "InvalidAssociation.Duplicated",
+            QuotaExceededNumberOfEip { .. } => "QuotaExceeded.NumberOfEip",
+            EipCanNotBindNatgw { .. } => "Forbidden.EipCanNotBindGatgw",
+            InvalidBindInstanceNotFound => "InvalidBindInstance.NotFound",
+            IpUsedBySnatTable { .. } => "InvalidIpStatus.HasBeenUsedBySnatTable",
+            IpUsedByForwardEntry { .. } => "InvalidIpStatus.HasBeenUsedByForwardEntry",
+            ChargeTypeIsPrepaid => "Forbidden.ChargeTypeIsPrepaid",
+            InvalidAssociatedInstanceType => "InvalidIAssociatedInstanceType.ValueNotSupported",
             TagQuotaExceeded { .. } => "QuotaExceeded.TagNum",
         })
     }
@@ -291,7 +345,10 @@ impl ApiError {
             | InvalidVSwitchIdNotFound
             | InvalidNatGatewayIdNotFound
             | DeletionProtectionNotExist
-            | InvalidResourceIdNotFound { .. } => 404,
+            | InvalidResourceIdNotFound { .. }
+            | InvalidAllocationIdNotFound
+            | InvalidInstanIdNotFound
+            | InvalidBindInstanceNotFound => 404,
             IncorrectStatusNatGateway { not_found: true, .. } => 404,
             UnsupportedHttpMethod => 403,
             BodyTooLarge { .. } => 413,
@@ -450,6 +507,42 @@ impl ApiError {
             NatgwNotExist => "The specified NAT gateway does not exist.",
             NatConvertUnsupported => "The NAT gateway conversion function is not supported.",
             VswNotExist => "The specified VSwitch does not exist.",
+            InvalidAllocationIdNotFound => "Specified allocation ID is not found.",
+            QuotaExceededEip { limit } => {
+                return Cow::Owned(format!("Elastic IP address quota exceeded. The quota is {limit} EIPs per region."))
+            }
+            InsufficientEip => "Eip resource is not enough.",
+            IpAllocated => "The reserve ip has been allocated.",
+            ResourceNotFoundIp => "The specified ip is not found.",
+            AllocateUnfamiliarIp => {
+                "The operation failed because only IP addresses used within the last seven days can be allocated."
+            }
+            InvalidInstanIdNotFound => "Specified instance does not exist.",
+            InvalidInstanceTypeValueNotSupported => "The specified value of InstanceType is not supported.",
+            InvalidParameterMismatch => "Specified elastic IP address and ECS instance are not in the same region.",
+            IncorrectEipStatus { status } => {
+                return Cow::Owned(format!(
+                    "Current elastic IP status does not support this operation. The EIP is {status}."
+                ))
+            }
+            InvalidAssociationDuplicated => "Specified instance already is associated.",
+            QuotaExceededNumberOfEip { limit } => {
+                return Cow::Owned(format!("Binded eip Quota exceed on this NatGw. The quota is {limit}."))
+            }
+            EipCanNotBindNatgw { reason } => return Cow::Owned(format!("Eip can not bind on natgw. {reason}")),
+            InvalidBindInstanceNotFound => "The specified bind instance does not exist.",
+            IpUsedBySnatTable { entries } => {
+                return Cow::Owned(format!(
+                    "The removed ip address has been used by snat table. Delete or change these SNAT entries first (or pass Force=true): {entries}."
+                ))
+            }
+            IpUsedByForwardEntry { entries } => {
+                return Cow::Owned(format!(
+                    "The specified address has been used by forwardTable. Delete these DNAT entries first (or pass Force=true): {entries}."
+                ))
+            }
+            ChargeTypeIsPrepaid => "It's forbidden to release a prepaid EIP",
+            InvalidAssociatedInstanceType => "The specified value of AssociatedInstanceType is not supported.",
             InvalidResourceIdNotFound { id } => {
                 return Cow::Owned(format!("The specified resource {id} is not found."))
             }
@@ -466,9 +559,7 @@ mod tests {
 
     #[test]
     fn signature_message_has_the_prefix_py_core_splits_on() {
-        let e = ApiError::SignatureDoesNotMatchV1 {
-            string_to_sign: "GET&%2F&A%3Db".into(),
-        };
+        let e = ApiError::SignatureDoesNotMatchV1 { string_to_sign: "GET&%2F&A%3Db".into() };
         let m = e.message();
         assert_eq!(m.split(':').nth(1), Some("GET&%2F&A%3Db"));
         assert_eq!(e.status(), 400);

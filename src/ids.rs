@@ -86,10 +86,7 @@ pub struct RequestIds {
 
 impl RequestIds {
     pub fn new(seed: u64) -> Self {
-        RequestIds {
-            seed: AtomicU64::new(seed),
-            counter: AtomicU64::new(0),
-        }
+        RequestIds { seed: AtomicU64::new(seed), counter: AtomicU64::new(0) }
     }
 
     pub fn reseed(&self, seed: u64) {
@@ -138,9 +135,7 @@ mod tests {
         assert_eq!(id.len(), 36);
         let parts: Vec<_> = id.split('-').map(str::len).collect();
         assert_eq!(parts, [8, 4, 4, 4, 12]);
-        assert!(id
-            .chars()
-            .all(|c| c == '-' || c.is_ascii_digit() || c.is_ascii_uppercase()));
+        assert!(id.chars().all(|c| c == '-' || c.is_ascii_digit() || c.is_ascii_uppercase()));
         assert_ne!(id, r.next());
     }
 }

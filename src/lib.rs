@@ -40,10 +40,7 @@ pub use app::App;
 
 /// The whole HTTP surface: the control plane under `/_emulator/`, the RPC API everywhere else.
 pub fn router(app: Arc<App>) -> Router {
-    Router::new()
-        .nest("/_emulator", control::router())
-        .fallback(wire::handle)
-        .with_state(app)
+    Router::new().nest("/_emulator", control::router()).fallback(wire::handle).with_state(app)
 }
 
 /// Serves until `shutdown` resolves, then lets requests in flight finish.
@@ -52,7 +49,5 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(app))
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(listener, router(app)).with_graceful_shutdown(shutdown).await
 }

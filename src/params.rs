@@ -53,9 +53,7 @@ impl Params {
     }
 
     pub fn from_pairs<K: Into<String>, V: Into<String>>(pairs: impl IntoIterator<Item = (K, V)>) -> Self {
-        Params {
-            pairs: pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect(),
-        }
+        Params { pairs: pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect() }
     }
 
     pub fn len(&self) -> usize {
@@ -116,14 +114,10 @@ impl Params {
         let Some(v) = self.opt(name) else {
             return Ok(None);
         };
-        let n: i64 = v
-            .parse()
-            .map_err(|_| ApiError::invalid(name, format!("expected an integer from {min} to {max}.")))?;
+        let n: i64 =
+            v.parse().map_err(|_| ApiError::invalid(name, format!("expected an integer from {min} to {max}.")))?;
         if n < min || n > max {
-            return Err(ApiError::invalid(
-                name,
-                format!("expected an integer from {min} to {max}."),
-            ));
+            return Err(ApiError::invalid(name, format!("expected an integer from {min} to {max}.")));
         }
         Ok(Some(n))
     }
@@ -169,9 +163,7 @@ impl Params {
             }
         }
         if by_n.len() > 20 {
-            return Err(ApiError::InvalidTagKey {
-                reason: "At most 20 tags can be given",
-            });
+            return Err(ApiError::InvalidTagKey { reason: "At most 20 tags can be given" });
         }
         let mut tags = Vec::with_capacity(by_n.len());
         for (_, (key, value)) in by_n {
@@ -184,14 +176,9 @@ impl Params {
                 });
             }
             if tags.iter().any(|t: &Tag| t.key == key) {
-                return Err(ApiError::InvalidTagKey {
-                    reason: "Tag keys must be unique",
-                });
+                return Err(ApiError::InvalidTagKey { reason: "Tag keys must be unique" });
             }
-            tags.push(Tag {
-                key: key.to_owned(),
-                value: value.to_owned(),
-            });
+            tags.push(Tag { key: key.to_owned(), value: value.to_owned() });
         }
         Ok(tags)
     }
@@ -212,25 +199,17 @@ impl Params {
 
 pub fn validate_tag_key(key: &str) -> Result<(), ApiError> {
     if key.is_empty() {
-        return Err(ApiError::InvalidTagKey {
-            reason: "A key must not be empty",
-        });
+        return Err(ApiError::InvalidTagKey { reason: "A key must not be empty" });
     }
     if key.chars().count() > 128 {
-        return Err(ApiError::InvalidTagKey {
-            reason: "A key has at most 128 characters",
-        });
+        return Err(ApiError::InvalidTagKey { reason: "A key has at most 128 characters" });
     }
     let lower = key.to_ascii_lowercase();
     if lower.starts_with("aliyun") || lower.starts_with("acs:") {
-        return Err(ApiError::InvalidTagKey {
-            reason: "A key must not start with aliyun or acs:",
-        });
+        return Err(ApiError::InvalidTagKey { reason: "A key must not start with aliyun or acs:" });
     }
     if has_url_prefix(key) || key.contains("http://") || key.contains("https://") {
-        return Err(ApiError::InvalidTagKey {
-            reason: "A key must not contain http:// or https://",
-        });
+        return Err(ApiError::InvalidTagKey { reason: "A key must not contain http:// or https://" });
     }
     Ok(())
 }
@@ -270,67 +249,38 @@ mod tests {
 
     #[test]
     fn booleans_from_every_sdk() {
-        for (v, want) in [
-            ("true", true),
-            ("True", true),
-            ("TRUE", true),
-            ("false", false),
-            ("False", false),
-        ] {
+        for (v, want) in [("true", true), ("True", true), ("TRUE", true), ("false", false), ("False", false)] {
             assert_eq!(p(&[("DryRun", v)]).opt_bool("DryRun"), Ok(Some(want)));
         }
         assert_eq!(p(&[("DryRun", "")]).opt_bool("DryRun"), Ok(None));
-        assert_eq!(
-            p(&[("DryRun", "yes")]).opt_bool("DryRun").unwrap_err().code(),
-            "InvalidParameter"
-        );
+        assert_eq!(p(&[("DryRun", "yes")]).opt_bool("DryRun").unwrap_err().code(), "InvalidParameter");
     }
 
     #[test]
     fn required_treats_empty_as_missing() {
-        assert_eq!(
-            p(&[("VpcId", "")]).required("VpcId").unwrap_err().code(),
-            "MissingVpcId"
-        );
+        assert_eq!(p(&[("VpcId", "")]).required("VpcId").unwrap_err().code(), "MissingVpcId");
         assert_eq!(p(&[]).required("VpcId").unwrap_err().code(), "MissingVpcId");
     }
 
     #[test]
     fn paging_bounds() {
         assert_eq!(p(&[]).paging(50), Ok(Paging { number: 1, size: 10 }));
-        assert_eq!(
-            p(&[("PageSize", "50"), ("PageNumber", "3")]).paging(50),
-            Ok(Paging { number: 3, size: 50 })
-        );
+        assert_eq!(p(&[("PageSize", "50"), ("PageNumber", "3")]).paging(50), Ok(Paging { number: 3, size: 50 }));
         for bad in ["0", "51", "-1", "abc", "99999999999999999999"] {
             assert!(p(&[("PageSize", bad)]).paging(50).is_err(), "{bad}");
         }
         assert!(p(&[("PageNumber", "0")]).paging(50).is_err());
-        let far = p(&[("PageNumber", "2147483647"), ("PageSize", "50")])
-            .paging(50)
-            .unwrap();
+        let far = p(&[("PageNumber", "2147483647"), ("PageSize", "50")]).paging(50).unwrap();
         assert!(far.offset() > 1_000_000);
     }
 
     #[test]
     fn lists_and_tags() {
-        let q = p(&[
-            ("X.2", "b"),
-            ("X.1", "a"),
-            ("Tag.1.Key", "env"),
-            ("Tag.1.Value", "dev"),
-            ("Tag.2.Key", "k"),
-        ]);
+        let q = p(&[("X.2", "b"), ("X.1", "a"), ("Tag.1.Key", "env"), ("Tag.1.Value", "dev"), ("Tag.2.Key", "k")]);
         assert_eq!(q.list("X").unwrap(), vec!["a", "b"]);
         let tags = q.tags("Tag").unwrap();
         assert_eq!(tags.len(), 2);
-        assert_eq!(
-            tags[1],
-            Tag {
-                key: "k".into(),
-                value: "".into()
-            }
-        );
+        assert_eq!(tags[1], Tag { key: "k".into(), value: "".into() });
         assert!(p(&[("Tag.1.Key", "aliyun-x")]).tags("Tag").is_err());
         assert!(p(&[("Tag.1.Value", "v")]).tags("Tag").is_err(), "value without key");
         assert!(p(&[("Tag.0.Key", "k")]).tags("Tag").is_err());
@@ -340,9 +290,6 @@ mod tests {
     fn duplicates_refused() {
         let mut q = Params::new();
         q.push("A".into(), "1".into()).unwrap();
-        assert_eq!(
-            q.push("A".into(), "2".into()).unwrap_err().code(),
-            "InvalidParameter.Duplicate"
-        );
+        assert_eq!(q.push("A".into(), "2".into()).unwrap_err().code(), "InvalidParameter.Duplicate");
     }
 }

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
 use std::sync::Arc;
 
 use hmac::{Hmac, Mac};
-use parking_lot::RwLock;
+use parking_lot::{Mutex, RwLock};
 use serde::{Deserialize, Serialize};
 use sha1::Sha1;
 use sha2::Sha256;
@@ -21,7 +21,10 @@ use sha2::Sha256;
 use crate::clock::Millis;
 use crate::error::ApiError;
 use crate::ids::{hash_str, IdGen};
-use crate::model::{NatGateway, NatStatus, VSwitch, VSwitchStatus, Vpc, VpcStatus};
+use crate::model::eip::Pools;
+use crate::model::{
+    Eip, EipStatus, ForwardEntry, IpPool, NatGateway, NatStatus, SnatEntry, VSwitch, VSwitchStatus, Vpc, VpcStatus,
+};
 use crate::world::{AccountSpec, Region, World};
 
 /// Delays of the status lifecycles, in milliseconds of the emulator's clock (0: immediate).
@@ -35,6 +38,10 @@ pub struct Delays {
     pub nat_modify_ms: u64,
     /// `Deleting` → gone.
     pub nat_delete_ms: u64,
+    /// EIP `Associating` → `InUse`.
+    pub eip_associate_ms: u64,
+    /// EIP `Unassociating` → `Available`.
+    pub eip_unassociate_ms: u64,
 }
 
 impl Delays {
@@ -45,6 +52,8 @@ impl Delays {
             nat_create_ms: ms,
             nat_modify_ms: ms,
             nat_delete_ms: ms,
+            eip_associate_ms: ms,
+            eip_unassociate_ms: ms,
         }
     }
 }
@@ -56,6 +65,12 @@ pub struct Quotas {
     pub vswitches_per_vpc: usize,
     /// `natgw_quota_nat_num_per_vpc` (REAL-SERVICE §10).
     pub nat_gateways_per_vpc: usize,
+    /// EIPs an account may hold in a region.
+    pub eips_per_region: usize,
+    /// `natgw_quota_eip_num_per_nat` (MULTI_BINDED mode).
+    pub eips_per_nat_gateway: usize,
+    /// The same in `EipBindMode=NAT`.
+    pub eips_per_nat_gateway_nat_mode: usize,
 }
 
 impl Default for Quotas {
@@ -64,6 +79,9 @@ impl Default for Quotas {
             vpcs_per_region: 10,
             vswitches_per_vpc: 150,
             nat_gateways_per_vpc: 5,
+            eips_per_region: 20,
+            eips_per_nat_gateway: 20,
+            eips_per_nat_gateway_nat_mode: 50,
         }
     }
 }
@@ -75,6 +93,8 @@ pub struct Ctx<'a> {
     pub world: &'a World,
     pub delays: Delays,
     pub quotas: Quotas,
+    /// EIP address pools, shared by all accounts (lock order: account, then pools).
+    pub pools: &'a Mutex<Pools>,
 }
 
 impl<'a> Ctx<'a> {
@@ -102,6 +122,16 @@ pub enum Due {
     },
     /// `Deleting` → gone.
     NatGone {
+        region: String,
+        id: String,
+    },
+    /// EIP `Associating` → `InUse`.
+    EipInUse {
+        region: String,
+        id: String,
+    },
+    /// EIP `Unassociating` → `Available` (the binding ends).
+    EipUnbound {
         region: String,
         id: String,
     },
@@ -182,6 +212,11 @@ pub struct RegionState {
     pub vpcs: BTreeMap<String, Vpc>,
     pub vswitches: BTreeMap<String, VSwitch>,
     pub nat_gateways: BTreeMap<String, NatGateway>,
+    pub eips: BTreeMap<String, Eip>,
+    pub forward_entries: BTreeMap<String, ForwardEntry>,
+    pub snat_entries: BTreeMap<String, SnatEntry>,
+    /// Released EIPs (id, address, when), so AllocateEipAddress with `InstanceId` can take one back.
+    pub released_eips: Vec<(String, std::net::Ipv4Addr, Millis)>,
 }
 
 /// What hangs off a NAT gateway: the one place that DeleteNatGateway (and later EIPs, entries and
@@ -205,14 +240,64 @@ impl NatDependents {
 
 impl RegionState {
     /// Everything that keeps `nat_gateway_id` from being deleted without `Force`.
-    pub fn nat_dependents(&self, _nat_gateway_id: &str) -> NatDependents {
-        // EIPs, DNAT/SNAT entries and bandwidth packages register here as they are modelled.
-        NatDependents::default()
+    pub fn nat_dependents(&self, nat_gateway_id: &str) -> NatDependents {
+        NatDependents {
+            eips: self.eips_of(nat_gateway_id).iter().map(|e| e.id.clone()).collect(),
+            snat_entries: self.snat_entries_of(nat_gateway_id).iter().map(|e| e.id.clone()).collect(),
+            forward_entries: self.forward_entries_of(nat_gateway_id).iter().map(|e| e.id.clone()).collect(),
+            ..Default::default()
+        }
     }
 
-    /// Detaches everything `nat_dependents` lists (DeleteNatGateway with `Force=true`).
+    /// Detaches everything `nat_dependents` lists (DeleteNatGateway with `Force=true`): entries are
+    /// deleted and EIPs unbound at once.
     pub fn release_nat_dependents(&mut self, nat_gateway_id: &str) {
-        let _ = self.nat_dependents(nat_gateway_id);
+        self.snat_entries.retain(|_, e| e.nat_gateway_id != nat_gateway_id);
+        self.forward_entries.retain(|_, e| e.nat_gateway_id != nat_gateway_id);
+        for e in self.eips.values_mut().filter(|e| e.bound_to(nat_gateway_id)) {
+            e.binding = None;
+            e.status = EipStatus::Available;
+        }
+    }
+
+    /// SNAT entries of a gateway, oldest first.
+    pub fn snat_entries_of(&self, nat_gateway_id: &str) -> Vec<&SnatEntry> {
+        let mut v: Vec<&SnatEntry> =
+            self.snat_entries.values().filter(|e| e.nat_gateway_id == nat_gateway_id).collect();
+        v.sort_by_key(|e| e.seq);
+        v
+    }
+
+    /// DNAT entries of a gateway, oldest first.
+    pub fn forward_entries_of(&self, nat_gateway_id: &str) -> Vec<&ForwardEntry> {
+        let mut v: Vec<&ForwardEntry> =
+            self.forward_entries.values().filter(|e| e.nat_gateway_id == nat_gateway_id).collect();
+        v.sort_by_key(|e| e.seq);
+        v
+    }
+
+    /// The entries of a gateway that use a public IP: (SNAT entry ids, DNAT entry ids).
+    pub fn ip_users(&self, nat_gateway_id: &str, ip: &str) -> (Vec<String>, Vec<String>) {
+        let snat = self
+            .snat_entries_of(nat_gateway_id)
+            .into_iter()
+            .filter(|e| e.snat_ips.iter().any(|s| s == ip))
+            .map(|e| e.id.clone())
+            .collect();
+        let dnat = self
+            .forward_entries_of(nat_gateway_id)
+            .into_iter()
+            .filter(|e| e.external_ip == ip)
+            .map(|e| e.id.clone())
+            .collect();
+        (snat, dnat)
+    }
+
+    /// EIPs bound to an instance (in any binding status), in binding order.
+    pub fn eips_of(&self, instance_id: &str) -> Vec<&Eip> {
+        let mut v: Vec<&Eip> = self.eips.values().filter(|e| e.bound_to(instance_id)).collect();
+        v.sort_by_key(|e| (e.binding.as_ref().map(|b| b.bound_ms), e.seq));
+        v
     }
 
     /// Removes a gateway for good: its private IP goes back to the vSwitch and its routes leave
@@ -353,10 +438,7 @@ impl AccountState {
                 }
                 Due::NatAvailable { region, id } => {
                     if let Some(g) = self.regions.get_mut(&region).and_then(|r| r.nat_gateways.get_mut(&id)) {
-                        if matches!(
-                            g.status,
-                            NatStatus::Creating | NatStatus::Modifying | NatStatus::Converting
-                        ) {
+                        if matches!(g.status, NatStatus::Creating | NatStatus::Modifying | NatStatus::Converting) {
                             g.status = NatStatus::Available;
                         }
                     }
@@ -365,6 +447,21 @@ impl AccountState {
                     if let Some(r) = self.regions.get_mut(&region) {
                         if r.nat_gateways.get(&id).is_some_and(|g| g.status == NatStatus::Deleting) {
                             r.remove_nat_gateway(&id);
+                        }
+                    }
+                }
+                Due::EipInUse { region, id } => {
+                    if let Some(e) = self.regions.get_mut(&region).and_then(|r| r.eips.get_mut(&id)) {
+                        if e.status == EipStatus::Associating {
+                            e.status = EipStatus::InUse;
+                        }
+                    }
+                }
+                Due::EipUnbound { region, id } => {
+                    if let Some(e) = self.regions.get_mut(&region).and_then(|r| r.eips.get_mut(&id)) {
+                        if e.status == EipStatus::Unassociating {
+                            e.status = EipStatus::Available;
+                            e.binding = None;
                         }
                     }
                 }
@@ -399,17 +496,11 @@ impl AccountState {
     }
 
     pub fn nat_gateway(&self, region: &str, id: &str) -> Result<&NatGateway, ApiError> {
-        self.region(region)?
-            .nat_gateways
-            .get(id)
-            .ok_or(ApiError::InvalidNatGatewayIdNotFound)
+        self.region(region)?.nat_gateways.get(id).ok_or(ApiError::InvalidNatGatewayIdNotFound)
     }
 
     pub fn nat_gateway_mut(&mut self, region: &str, id: &str) -> Result<&mut NatGateway, ApiError> {
-        self.region_mut(region)?
-            .nat_gateways
-            .get_mut(id)
-            .ok_or(ApiError::InvalidNatGatewayIdNotFound)
+        self.region_mut(region)?.nat_gateways.get_mut(id).ok_or(ApiError::InvalidNatGatewayIdNotFound)
     }
 
     pub fn find_vswitch(&self, region: Option<&str>, id: &str) -> Result<&VSwitch, ApiError> {
@@ -451,9 +542,7 @@ pub struct Account {
 
 impl std::fmt::Debug for Account {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Account")
-            .field("access_key_id", &self.access_key_id)
-            .finish_non_exhaustive()
+        f.debug_struct("Account").field("access_key_id", &self.access_key_id).finish_non_exhaustive()
     }
 }
 
@@ -478,6 +567,8 @@ pub struct Store {
     pub world: Arc<World>,
     accounts: RwLock<HashMap<String, Arc<Account>>>,
     seed: u64,
+    /// EIP addresses per region, shared by every account.
+    pub pools: Mutex<Pools>,
 }
 
 impl Store {
@@ -487,11 +578,8 @@ impl Store {
             .iter()
             .map(|spec| (spec.access_key_id.clone(), Arc::new(Account::new(&world, spec, seed))))
             .collect();
-        Store {
-            world,
-            accounts: RwLock::new(accounts),
-            seed,
-        }
+        let pools = world.regions.iter().map(|r| (r.region_id.clone(), IpPool::new(r.eip_pool.clone()))).collect();
+        Store { world, accounts: RwLock::new(accounts), seed, pools: Mutex::new(pools) }
     }
 
     pub fn account(&self, access_key_id: &str) -> Option<Arc<Account>> {
@@ -516,6 +604,18 @@ impl Store {
             fresh.ids = st.ids.clone();
             std::mem::replace(&mut *st, fresh)
         };
+        // The account's EIP addresses go back to the shared pools (lock order: account, then pools;
+        // the account lock is no longer held here).
+        {
+            let mut pools = self.pools.lock();
+            for (region, rs) in &old.regions {
+                if let Some(pool) = pools.get_mut(region) {
+                    for e in rs.eips.values() {
+                        pool.give_back(e.ip);
+                    }
+                }
+            }
+        }
         drop(old); // outside the lock: a large world takes a while to free
         true
     }
@@ -550,20 +650,8 @@ mod tests {
         let w = World::default_world().unwrap();
         let mut s = AccountState::initial(&w, &w.accounts[0], 1);
         let id = s.regions["cn-hangzhou"].vpcs.keys().next().unwrap().clone();
-        s.regions
-            .get_mut("cn-hangzhou")
-            .unwrap()
-            .vpcs
-            .get_mut(&id)
-            .unwrap()
-            .status = VpcStatus::Pending;
-        s.timers.schedule(
-            100,
-            Due::VpcAvailable {
-                region: "cn-hangzhou".into(),
-                id: id.clone(),
-            },
-        );
+        s.regions.get_mut("cn-hangzhou").unwrap().vpcs.get_mut(&id).unwrap().status = VpcStatus::Pending;
+        s.timers.schedule(100, Due::VpcAvailable { region: "cn-hangzhou".into(), id: id.clone() });
         assert!(!s.needs_settle(99));
         s.settle(99);
         assert_eq!(s.regions["cn-hangzhou"].vpcs[&id].status, VpcStatus::Pending);

@@ -74,6 +74,9 @@ struct RegionSpec {
     id_code: String,
     zones: Vec<ZoneSpec>,
     default_vpc: DefaultVpcSpec,
+    /// Public CIDR blocks EIPs are allocated from (default: a /20 of 198.18.0.0/15 per region).
+    #[serde(default)]
+    eip_pool: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -107,6 +110,7 @@ pub struct Region {
     pub zones: Vec<ZoneSpec>,
     pub default_vpc_cidr: Ipv4Net,
     pub default_vswitches: Vec<(String, Ipv4Net)>,
+    pub eip_pool: Vec<Ipv4Net>,
 }
 
 impl Region {
@@ -131,12 +135,8 @@ impl World {
 
     pub fn parse(text: &str) -> Result<World, String> {
         let file: WorldFile = serde_json::from_str(text).map_err(|e| format!("world file: {e}"))?;
-        let created_at = parse_iso(&file.created_at).ok_or_else(|| {
-            format!(
-                "world file: created_at {:?} is not YYYY-MM-DDThh:mm:ssZ",
-                file.created_at
-            )
-        })?;
+        let created_at = parse_iso(&file.created_at)
+            .ok_or_else(|| format!("world file: created_at {:?} is not YYYY-MM-DDThh:mm:ssZ", file.created_at))?;
         if file.accounts.is_empty() {
             return Err("world file: at least one account is needed".into());
         }
@@ -173,15 +173,10 @@ impl World {
             let mut vsws: Vec<(String, Ipv4Net)> = Vec::new();
             for v in &r.default_vpc.vswitches {
                 if !r.zones.iter().any(|z| z.zone_id == v.zone_id) {
-                    return Err(format!(
-                        "{ctx}: default vSwitch zone {:?} is not a zone of the region",
-                        v.zone_id
-                    ));
+                    return Err(format!("{ctx}: default vSwitch zone {:?} is not a zone of the region", v.zone_id));
                 }
-                let c: Ipv4Net = v
-                    .cidr
-                    .parse()
-                    .map_err(|_| format!("{ctx}: vSwitch cidr {:?} is not a CIDR", v.cidr))?;
+                let c: Ipv4Net =
+                    v.cidr.parse().map_err(|_| format!("{ctx}: vSwitch cidr {:?} is not a CIDR", v.cidr))?;
                 if !vpc_cidr.contains(&c) {
                     return Err(format!("{ctx}: vSwitch cidr {c} is not inside {vpc_cidr}"));
                 }
@@ -189,6 +184,21 @@ impl World {
                     return Err(format!("{ctx}: vSwitch cidrs {c} and {o} overlap"));
                 }
                 vsws.push((v.zone_id.clone(), c));
+            }
+            let mut eip_pool = Vec::new();
+            for c in &r.eip_pool {
+                let net: Ipv4Net = c.parse().map_err(|_| format!("{ctx}: eip_pool entry {c:?} is not a CIDR"))?;
+                if net.prefix_len() > 30 {
+                    return Err(format!("{ctx}: eip_pool entry {net} is smaller than a /30"));
+                }
+                eip_pool.push(net);
+            }
+            if eip_pool.is_empty() {
+                let i = regions.len() as u32;
+                eip_pool.push(
+                    Ipv4Net::new(std::net::Ipv4Addr::from(0xC612_0000u32 + (i << 12)), 20)
+                        .map_err(|e| e.to_string())?,
+                );
             }
             regions.push(Region {
                 region_id: r.region_id,
@@ -198,21 +208,38 @@ impl World {
                 zones: r.zones,
                 default_vpc_cidr: vpc_cidr,
                 default_vswitches: vsws,
+                eip_pool,
             });
         }
         if regions.is_empty() {
             return Err("world file: at least one region is needed".into());
         }
-        Ok(World {
-            created_at,
-            accounts: file.accounts,
-            regions,
-            region_index,
-        })
+        Ok(World { created_at, accounts: file.accounts, regions, region_index })
     }
 
     pub fn region(&self, id: &str) -> Option<&Region> {
         self.region_index.get(id).map(|&i| &self.regions[i])
+    }
+
+    /// Replaces a region's EIP pool (`--eip-pool REGION=CIDR[,CIDR]`).
+    pub fn set_eip_pool(&mut self, spec: &str) -> Result<(), String> {
+        let (region, cidrs) =
+            spec.split_once('=').ok_or_else(|| format!("--eip-pool {spec:?}: expected REGION=CIDR[,CIDR]"))?;
+        let i =
+            *self.region_index.get(region.trim()).ok_or_else(|| format!("--eip-pool: unknown region {region:?}"))?;
+        let mut pool = Vec::new();
+        for c in cidrs.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+            let net: Ipv4Net = c.parse().map_err(|_| format!("--eip-pool: {c:?} is not a CIDR"))?;
+            if net.prefix_len() > 30 {
+                return Err(format!("--eip-pool: {net} is smaller than a /30"));
+            }
+            pool.push(net);
+        }
+        if pool.is_empty() {
+            return Err(format!("--eip-pool {spec:?}: no CIDR given"));
+        }
+        self.regions[i].eip_pool = pool;
+        Ok(())
     }
 }
 
@@ -223,15 +250,9 @@ mod tests {
     #[test]
     fn default_world_is_valid_and_complete() {
         let w = World::default_world().unwrap();
-        for r in [
-            "cn-hangzhou",
-            "cn-shanghai",
-            "cn-beijing",
-            "cn-shenzhen",
-            "ap-southeast-1",
-            "us-west-1",
-            "eu-central-1",
-        ] {
+        for r in
+            ["cn-hangzhou", "cn-shanghai", "cn-beijing", "cn-shenzhen", "ap-southeast-1", "us-west-1", "eu-central-1"]
+        {
             let region = w.region(r).unwrap_or_else(|| panic!("{r} missing"));
             let zones: std::collections::HashSet<_> = region.default_vswitches.iter().map(|(z, _)| z).collect();
             assert!(zones.len() >= 2, "{r}: default vSwitches in at least two zones");

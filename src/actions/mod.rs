@@ -1,6 +1,7 @@
 //! One module per action, grouped by resource. Each holds `Request`, `parse`, `handle` and
 //! `Response`; shared pieces of responses live here. Actions never import axum or `wire`.
 
+pub mod eip;
 pub mod nat_gateway;
 pub mod region;
 pub mod tag;
@@ -29,24 +30,13 @@ pub struct KeyValueTag {
 
 impl KeyValueTags {
     pub fn of(tags: &[Tag]) -> Self {
-        KeyValueTags {
-            tag: tags
-                .iter()
-                .map(|t| KeyValueTag {
-                    key: t.key.clone(),
-                    value: t.value.clone(),
-                })
-                .collect(),
-        }
+        KeyValueTags { tag: tags.iter().map(|t| KeyValueTag { key: t.key.clone(), value: t.value.clone() }).collect() }
     }
 }
 
 /// Whether a resource carries every one of the wanted tags (a `Tag.N` filter).
 pub fn has_tags(have: &[Tag], wanted: &[Tag]) -> bool {
-    wanted.iter().all(|w| {
-        have.iter()
-            .any(|h| h.key == w.key && (w.value.is_empty() || h.value == w.value))
-    })
+    wanted.iter().all(|w| have.iter().any(|h| h.key == w.key && (w.value.is_empty() || h.value == w.value)))
 }
 
 /// One page of an already filtered and ordered list, and the total.
@@ -82,20 +72,27 @@ pub mod testing {
         AccountState::initial(world(), &world().accounts[0], 42)
     }
 
+    /// One shared pool set for every unit test (pools hand out fresh addresses, so tests running
+    /// in parallel never collide).
+    pub fn pools() -> &'static parking_lot::Mutex<crate::model::eip::Pools> {
+        static P: OnceLock<parking_lot::Mutex<crate::model::eip::Pools>> = OnceLock::new();
+        P.get_or_init(|| {
+            parking_lot::Mutex::new(
+                world()
+                    .regions
+                    .iter()
+                    .map(|r| (r.region_id.clone(), crate::model::IpPool::new(r.eip_pool.clone())))
+                    .collect(),
+            )
+        })
+    }
+
     pub fn ctx() -> Ctx<'static> {
-        Ctx {
-            now: NOW,
-            world: world(),
-            delays: Delays::uniform(0),
-            quotas: Quotas::default(),
-        }
+        Ctx { now: NOW, world: world(), delays: Delays::uniform(0), quotas: Quotas::default(), pools: pools() }
     }
 
     pub fn ctx_with_delay(ms: u64) -> Ctx<'static> {
-        Ctx {
-            delays: Delays::uniform(ms),
-            ..ctx()
-        }
+        Ctx { delays: Delays::uniform(ms), ..ctx() }
     }
 
     pub fn params(pairs: &[(&str, &str)]) -> Params {
@@ -103,12 +100,6 @@ pub mod testing {
     }
 
     pub fn default_vpc(st: &AccountState, region: &str) -> String {
-        st.regions[region]
-            .vpcs
-            .values()
-            .find(|v| v.is_default)
-            .expect("default vpc")
-            .id
-            .clone()
+        st.regions[region].vpcs.values().find(|v| v.is_default).expect("default vpc").id.clone()
     }
 }

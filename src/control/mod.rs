@@ -15,9 +15,7 @@ use serde_json::json;
 use crate::app::App;
 
 pub fn router() -> Router<Arc<App>> {
-    Router::new()
-        .route("/health", get(health).head(health_head))
-        .route("/reset", post(reset))
+    Router::new().route("/health", get(health).head(health_head)).route("/reset", post(reset))
 }
 
 fn error(status: StatusCode, message: impl Into<String>) -> Response {

@@ -4,9 +4,13 @@
 //! types and `store` keeps them. Everything here is `Serialize + Deserialize` so that state can be
 //! dumped, snapshotted and replayed.
 
+pub mod eip;
+pub mod entry;
 pub mod nat_gateway;
 pub mod vpc;
 
+pub use eip::{Eip, EipBinding, EipStatus, IpPool};
+pub use entry::{EntryStatus, ForwardEntry, SnatEntry};
 pub use nat_gateway::{NatGateway, NatStatus};
 pub use vpc::{RouteEntry, VSwitch, VSwitchStatus, Vpc, VpcStatus};
 

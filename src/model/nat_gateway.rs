@@ -29,15 +29,9 @@ impl NatStatus {
     }
 
     pub fn parse(s: &str) -> Option<NatStatus> {
-        [
-            NatStatus::Creating,
-            NatStatus::Available,
-            NatStatus::Modifying,
-            NatStatus::Converting,
-            NatStatus::Deleting,
-        ]
-        .into_iter()
-        .find(|st| st.as_str().eq_ignore_ascii_case(s))
+        [NatStatus::Creating, NatStatus::Available, NatStatus::Modifying, NatStatus::Converting, NatStatus::Deleting]
+            .into_iter()
+            .find(|st| st.as_str().eq_ignore_ascii_case(s))
     }
 }
 

@@ -28,10 +28,8 @@ pub enum Scheme {
 }
 
 pub fn detect(headers: &HeaderMap, params: &Params) -> Scheme {
-    let acs3 = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim_start().starts_with("ACS3-"));
+    let acs3 =
+        headers.get("authorization").and_then(|v| v.to_str().ok()).is_some_and(|v| v.trim_start().starts_with("ACS3-"));
     if acs3 {
         Scheme::Acs3
     } else if params.get("Signature").is_some() {
@@ -165,10 +163,7 @@ pub fn authenticate(
         Scheme::V1 => authenticate_v1(req, store, nonces, now, strict),
         Scheme::Acs3 => authenticate_acs3(req, store, nonces, now, strict),
         Scheme::Unsigned => {
-            let ak = req
-                .all
-                .opt("AccessKeyId")
-                .ok_or(ApiError::MissingParameter("AccessKeyId".into()))?;
+            let ak = req.all.opt("AccessKeyId").ok_or(ApiError::MissingParameter("AccessKeyId".into()))?;
             if strict {
                 return Err(ApiError::MissingParameter("Signature".into()));
             }
@@ -205,11 +200,7 @@ fn authenticate_v1(
     let nonce = p.opt("SignatureNonce").ok_or(missing("SignatureNonce"))?;
     match p.opt("SignatureMethod") {
         Some("HMAC-SHA1") => {}
-        Some(_) => {
-            return Err(ApiError::IncompleteSignature(
-                "SignatureMethod must be HMAC-SHA1.".into(),
-            ))
-        }
+        Some(_) => return Err(ApiError::IncompleteSignature("SignatureMethod must be HMAC-SHA1.".into())),
         None => return Err(missing("SignatureMethod")),
     }
     match p.opt("SignatureVersion") {
@@ -238,14 +229,11 @@ fn authenticate_acs3(
     now: Millis,
     strict: bool,
 ) -> Result<Authenticated, ApiError> {
-    let authz = header_str(req.headers, "authorization").ok_or(ApiError::IncompleteSignature(
-        "The Authorization header is not ASCII.".into(),
-    ))?;
+    let authz = header_str(req.headers, "authorization")
+        .ok_or(ApiError::IncompleteSignature("The Authorization header is not ASCII.".into()))?;
     let auth = signature_v3::parse_authorization(authz)?;
     if !strict {
-        let account = store
-            .account(&auth.access_key_id)
-            .ok_or(ApiError::InvalidAccessKeyIdNotFound)?;
+        let account = store.account(&auth.access_key_id).ok_or(ApiError::InvalidAccessKeyIdNotFound)?;
         return Ok(Authenticated { account });
     }
     let incomplete = |d: &'static str| ApiError::IncompleteSignature(d.into());
@@ -257,15 +245,11 @@ fn authenticate_acs3(
         .ok_or(incomplete("The x-acs-content-sha256 header is required."))?;
     for h in ["x-acs-date", "x-acs-signature-nonce", "x-acs-content-sha256"] {
         if !auth.signed_headers.iter().any(|s| s == h) {
-            return Err(ApiError::IncompleteSignature(
-                format!("The {h} header must be signed.").into(),
-            ));
+            return Err(ApiError::IncompleteSignature(format!("The {h} header must be signed.").into()));
         }
     }
     let t = check_timestamp(date, now)?;
-    let account = store
-        .account(&auth.access_key_id)
-        .ok_or(ApiError::InvalidAccessKeyIdNotFound)?;
+    let account = store.account(&auth.access_key_id).ok_or(ApiError::InvalidAccessKeyIdNotFound)?;
     if nonces.seen(&auth.access_key_id, nonce, now) {
         return Err(ApiError::SignatureNonceUsed);
     }
@@ -279,13 +263,7 @@ fn authenticate_acs3(
         req.method,
         req.query,
         &auth.signed_headers,
-        |name| {
-            req.headers
-                .get_all(name)
-                .iter()
-                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-                .collect()
-        },
+        |name| req.headers.get_all(name).iter().map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()).collect(),
         content_hash,
     );
     let sts = signature_v3::string_to_sign(&cr);

@@ -28,15 +28,10 @@ pub fn decode_pairs(raw: &[u8], into: &mut Params, limits: Limits) -> Result<(),
         }
         let value = decode_component(v)?;
         if value.len() > limits.max_value_bytes {
-            return Err(ApiError::ValueTooLong {
-                name: truncate(&key, 64),
-                limit: limits.max_value_bytes,
-            });
+            return Err(ApiError::ValueTooLong { name: truncate(&key, 64), limit: limits.max_value_bytes });
         }
         if into.len() >= limits.max_params {
-            return Err(ApiError::TooManyParameters {
-                limit: limits.max_params,
-            });
+            return Err(ApiError::TooManyParameters { limit: limits.max_params });
         }
         into.push(key, value)?;
     }
@@ -67,11 +62,7 @@ pub fn decode_component(raw: &[u8]) -> Result<String, ApiError> {
                 let lo = raw.get(i + 2).copied().and_then(hex_val);
                 match (hi, lo) {
                     (Some(h), Some(l)) => out.push(h << 4 | l),
-                    _ => {
-                        return Err(ApiError::InvalidEncoding(
-                            "a '%' is not followed by two hex digits".into(),
-                        ))
-                    }
+                    _ => return Err(ApiError::InvalidEncoding("a '%' is not followed by two hex digits".into())),
                 }
                 i += 2;
             }
@@ -124,10 +115,7 @@ pub fn canonical_query<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)>) -> S
 mod tests {
     use super::*;
 
-    const L: Limits = Limits {
-        max_params: 100,
-        max_value_bytes: 1000,
-    };
+    const L: Limits = Limits { max_params: 100, max_value_bytes: 1000 };
 
     #[test]
     fn decodes_every_client_style() {
@@ -142,18 +130,11 @@ mod tests {
     fn refuses_malformed_input() {
         for raw in [&b"a=%zz"[..], b"a=%E6%8F", b"a=%", b"=x", b"a=1&a=2"] {
             let mut p = Params::new();
-            assert!(
-                decode_pairs(raw, &mut p, L).is_err(),
-                "{:?}",
-                String::from_utf8_lossy(raw)
-            );
+            assert!(decode_pairs(raw, &mut p, L).is_err(), "{:?}", String::from_utf8_lossy(raw));
         }
         let mut p = Params::new();
         let many: Vec<u8> = (0..101).map(|i| format!("p{i}=1&")).collect::<String>().into_bytes();
-        assert_eq!(
-            decode_pairs(&many, &mut p, L).unwrap_err().code(),
-            "InvalidParameter.TooMany"
-        );
+        assert_eq!(decode_pairs(&many, &mut p, L).unwrap_err().code(), "InvalidParameter.TooMany");
     }
 
     #[test]

@@ -42,13 +42,7 @@ struct Outcome {
 
 impl Outcome {
     fn fail(format: Format, e: ApiError) -> Outcome {
-        Outcome {
-            format,
-            action: None,
-            account: None,
-            region: None,
-            result: Err(e),
-        }
+        Outcome { format, action: None, account: None, region: None, result: Err(e) }
     }
 }
 
@@ -64,18 +58,10 @@ pub async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
         .filter(|h| !h.is_empty())
         .unwrap_or("vpc.aliyuncs.com")
         .to_owned();
-    let declared = parts
-        .headers
-        .get("content-length")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
+    let declared =
+        parts.headers.get("content-length").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
     let outcome = if declared.is_some_and(|n| n > app.max_body_bytes) {
-        Outcome::fail(
-            Format::Json,
-            ApiError::BodyTooLarge {
-                limit: app.max_body_bytes,
-            },
-        )
+        Outcome::fail(Format::Json, ApiError::BodyTooLarge { limit: app.max_body_bytes })
     } else {
         match axum::body::to_bytes(body, app.max_body_bytes).await {
             Ok(bytes) => {
@@ -88,21 +74,13 @@ pub async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
                     }
                 }
             }
-            Err(_) => Outcome::fail(
-                Format::Json,
-                ApiError::BodyTooLarge {
-                    limit: app.max_body_bytes,
-                },
-            ),
+            Err(_) => Outcome::fail(Format::Json, ApiError::BodyTooLarge { limit: app.max_body_bytes }),
         }
     };
     let (response, code) = match &outcome.result {
         Ok(reply) => {
             let action = outcome.action.as_deref().unwrap_or("");
-            (
-                render::success(outcome.format, action, &request_id, reply.clone()),
-                None,
-            )
+            (render::success(outcome.format, action, &request_id, reply.clone()), None)
         }
         Err(e) => (render::error(outcome.format, &request_id, &host, e), Some(e.code())),
     };
@@ -135,11 +113,7 @@ fn process(app: &App, parts: &Parts, body: &Bytes) -> Outcome {
         .headers
         .get("content-type")
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| {
-            ct.trim_start()
-                .to_ascii_lowercase()
-                .starts_with("application/x-www-form-urlencoded")
-        });
+        .is_some_and(|ct| ct.trim_start().to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
     if is_form && !body.is_empty() {
         if let Err(e) = encoding::decode_pairs(body, &mut all, app.limits) {
             return Outcome::fail(Format::Json, e);
@@ -170,13 +144,7 @@ fn process(app: &App, parts: &Parts, body: &Bytes) -> Outcome {
     let Some(action) = action.map(str::to_owned) else {
         return Outcome::fail(format, ApiError::MissingParameter("Action".into()));
     };
-    let mut out = Outcome {
-        format,
-        action: Some(action.clone()),
-        account: None,
-        region,
-        result: Ok(Reply::new()),
-    };
+    let mut out = Outcome { format, action: Some(action.clone()), account: None, region, result: Ok(Reply::new()) };
     let Some(version) = version else {
         out.result = Err(ApiError::MissingParameter("Version".into()));
         return out;
@@ -190,24 +158,12 @@ fn process(app: &App, parts: &Parts, body: &Bytes) -> Outcome {
         return out;
     }
 
-    let incoming = Incoming {
-        scheme,
-        method: method.as_str(),
-        headers: &parts.headers,
-        query: &query,
-        all: &all,
-        body,
-    };
+    let incoming =
+        Incoming { scheme, method: method.as_str(), headers: &parts.headers, query: &query, all: &all, body };
     let now = app.clock.now_ms();
     // Request timestamps are signed with the caller's wall clock, so they are checked against the
     // wall clock, not the emulator's (possibly advanced) virtual clock.
-    let authn = match auth::authenticate(
-        &incoming,
-        &app.store,
-        &app.nonces,
-        crate::clock::wall_ms(),
-        app.auth_strict,
-    ) {
+    let authn = match auth::authenticate(&incoming, &app.store, &app.nonces, crate::clock::wall_ms(), app.auth_strict) {
         Ok(a) => a,
         Err(e) => {
             out.result = Err(e);
@@ -216,12 +172,8 @@ fn process(app: &App, parts: &Parts, body: &Bytes) -> Outcome {
     };
     out.account = Some(authn.account.access_key_id.clone());
     let settings = *app.settings.read();
-    let ctx = Ctx {
-        now,
-        world: &app.store.world,
-        delays: settings.delays,
-        quotas: settings.quotas,
-    };
+    let ctx =
+        Ctx { now, world: &app.store.world, delays: settings.delays, quotas: settings.quotas, pools: &app.store.pools };
     out.result = dispatch::execute(def, &authn.account, &all, &ctx);
     out
 }

@@ -139,8 +139,7 @@ pub fn error(format: Format, request_id: &str, host_id: &str, err: &ApiError) ->
     };
     let mut r = respond(err.status(), format, request_id, body);
     if code.contains("Throttling") {
-        r.headers_mut()
-            .insert("x-acs-retry-after", HeaderValue::from_static("1"));
+        r.headers_mut().insert("x-acs-retry-after", HeaderValue::from_static("1"));
     }
     r
 }
@@ -160,9 +159,7 @@ mod tests {
 
     #[test]
     fn json_puts_request_id_first() {
-        let Value::Object(o) = json!({"B": 1, "A": {"X": []}}) else {
-            unreachable!()
-        };
+        let Value::Object(o) = json!({"B": 1, "A": {"X": []}}) else { unreachable!() };
         let body = String::from_utf8(success_body(Format::Json, "X", "RID", o)).unwrap();
         assert_eq!(body, r#"{"RequestId":"RID","B":1,"A":{"X":[]}}"#);
     }

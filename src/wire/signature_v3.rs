@@ -27,19 +27,13 @@ pub struct Authorization {
 
 pub fn parse_authorization(value: &str) -> Result<Authorization, ApiError> {
     let incomplete = |d: &'static str| ApiError::IncompleteSignature(d.into());
-    let (algorithm, rest) = value
-        .trim()
-        .split_once(' ')
-        .ok_or(incomplete("The Authorization header is malformed."))?;
+    let (algorithm, rest) = value.trim().split_once(' ').ok_or(incomplete("The Authorization header is malformed."))?;
     if algorithm != ALGORITHM {
         return Err(incomplete("Only the ACS3-HMAC-SHA256 algorithm is supported."));
     }
     let (mut cred, mut headers, mut sig) = (None, None, None);
     for part in rest.split(',') {
-        let (k, v) = part
-            .trim()
-            .split_once('=')
-            .ok_or(incomplete("The Authorization header is malformed."))?;
+        let (k, v) = part.trim().split_once('=').ok_or(incomplete("The Authorization header is malformed."))?;
         match k.trim() {
             "Credential" => cred = Some(v.trim()),
             "SignedHeaders" => headers = Some(v.trim()),
@@ -48,9 +42,7 @@ pub fn parse_authorization(value: &str) -> Result<Authorization, ApiError> {
         }
     }
     let (Some(cred), Some(headers), Some(sig)) = (cred, headers, sig) else {
-        return Err(incomplete(
-            "The Authorization header needs Credential, SignedHeaders and Signature.",
-        ));
+        return Err(incomplete("The Authorization header needs Credential, SignedHeaders and Signature."));
     };
     if cred.is_empty() || sig.is_empty() || headers.is_empty() {
         return Err(incomplete("The Authorization header has an empty field."));
@@ -59,11 +51,7 @@ pub fn parse_authorization(value: &str) -> Result<Authorization, ApiError> {
     if signed_headers.iter().any(|h| h.is_empty()) {
         return Err(incomplete("SignedHeaders has an empty name."));
     }
-    Ok(Authorization {
-        access_key_id: cred.to_owned(),
-        signed_headers,
-        signature: sig.to_owned(),
-    })
+    Ok(Authorization { access_key_id: cred.to_owned(), signed_headers, signature: sig.to_owned() })
 }
 
 pub fn sha256_hex(data: &[u8]) -> String {
@@ -128,10 +116,7 @@ mod tests {
     /// REAL-SERVICE §3.2's worked example.
     #[test]
     fn documented_vector() {
-        let q = Params::from_pairs([
-            ("NatGatewayId", "ngw-bp1uewa15k4iy5770ya89"),
-            ("RegionId", "cn-hangzhou"),
-        ]);
+        let q = Params::from_pairs([("NatGatewayId", "ngw-bp1uewa15k4iy5770ya89"), ("RegionId", "cn-hangzhou")]);
         let auth = parse_authorization("ACS3-HMAC-SHA256 Credential=testid,SignedHeaders=host;x-acs-action;x-acs-content-sha256;x-acs-date;x-acs-signature-nonce;x-acs-version,Signature=1dad231fb43df919309e1bcc8535b75128cab5ee42ebe32339e18314cddb7864").unwrap();
         let headers = [
             ("host", "vpc.aliyuncs.com"),
@@ -145,20 +130,11 @@ mod tests {
             "POST",
             &q,
             &auth.signed_headers,
-            |n| {
-                headers
-                    .iter()
-                    .filter(|(k, _)| *k == n)
-                    .map(|(_, v)| v.to_string())
-                    .collect()
-            },
+            |n| headers.iter().filter(|(k, _)| *k == n).map(|(_, v)| v.to_string()).collect(),
             EMPTY_SHA256,
         );
         let sts = string_to_sign(&cr);
-        assert_eq!(
-            sts,
-            "ACS3-HMAC-SHA256\n3fc814aded239a94ca5f1e90f05f842790acc76f4658d688faac974fe1feeb97"
-        );
+        assert_eq!(sts, "ACS3-HMAC-SHA256\n3fc814aded239a94ca5f1e90f05f842790acc76f4658d688faac974fe1feeb97");
         let mac = Hmac::<Sha256>::new_from_slice(b"testsecret").unwrap();
         assert_eq!(sign(&mac, &sts), auth.signature);
     }
@@ -173,11 +149,7 @@ mod tests {
             "ACS3-HMAC-SHA256 Credential=a,SignedHeaders=host,Signature=",
             "ACS3-HMAC-SHA256 Credential=a;SignedHeaders=host;Signature=x",
         ] {
-            assert_eq!(
-                parse_authorization(bad).unwrap_err().code(),
-                "IncompleteSignature",
-                "{bad}"
-            );
+            assert_eq!(parse_authorization(bad).unwrap_err().code(), "IncompleteSignature", "{bad}");
         }
     }
 }

@@ -69,21 +69,14 @@ pub fn parse(p: &Params) -> Result<Request, ApiError> {
     };
     let instance_charge_type = one_of(p, "InstanceChargeType", INSTANCE_CHARGE_TYPES)?.unwrap_or("PostPaid");
     // A Spec (the 2019 reference's way) means pay-by-spec unless the caller says otherwise.
-    let internet_charge_type = one_of(p, "InternetChargeType", INTERNET_CHARGE_TYPES)?.unwrap_or(
-        if spec.is_some() || instance_charge_type == "PrePaid" {
-            "PayBySpec"
-        } else {
-            "PayByLcu"
-        },
-    );
+    let internet_charge_type = one_of(p, "InternetChargeType", INTERNET_CHARGE_TYPES)?
+        .unwrap_or(if spec.is_some() || instance_charge_type == "PrePaid" { "PayBySpec" } else { "PayByLcu" });
     if instance_charge_type == "PrePaid" && internet_charge_type == "PayByLcu" {
         return Err(ApiError::PrePaidPayByLcu);
     }
     let duration_months = if instance_charge_type == "PrePaid" {
         let cycle = one_of(p, "PricingCycle", &["Month", "Year"])?.unwrap_or("Month");
-        let d = p
-            .opt_int("Duration", 1, if cycle == "Year" { 3 } else { 9 })?
-            .unwrap_or(1) as u64;
+        let d = p.opt_int("Duration", 1, if cycle == "Year" { 3 } else { 9 })?.unwrap_or(1) as u64;
         Some(if cycle == "Year" { d * 12 } else { d })
     } else {
         None
@@ -105,18 +98,12 @@ pub fn parse(p: &Params) -> Result<Request, ApiError> {
             if !private_link_enabled {
                 return Err(ApiError::invalid("AccessMode", "it requires PrivateLinkEnabled=true."));
             }
-            Some(AccessMode {
-                mode_value: mode_value.to_owned(),
-                tunnel_type,
-            })
+            Some(AccessMode { mode_value: mode_value.to_owned(), tunnel_type })
         }
     };
     let nat_ip = match p.opt("NatIp") {
         None => None,
-        Some(s) => Some(
-            s.parse::<Ipv4Addr>()
-                .map_err(|_| ApiError::invalid("NatIp", "expected an IPv4 address."))?,
-        ),
+        Some(s) => Some(s.parse::<Ipv4Addr>().map_err(|_| ApiError::invalid("NatIp", "expected an IPv4 address."))?),
     };
     let ipv4_prefix = match p.opt("Ipv4Prefix") {
         None => None,
@@ -193,14 +180,8 @@ pub fn pick_private_ip(vsw: &VSwitch, wanted: Option<Ipv4Addr>) -> Result<Ipv4Ad
     };
     match wanted {
         Some(ip) if usable(ip) => Ok(ip),
-        Some(_) => Err(ApiError::invalid(
-            "NatIp",
-            "it must be a free address of the vSwitch's CIDR block.",
-        )),
-        None => (first..=last)
-            .map(Ipv4Addr::from)
-            .find(|ip| usable(*ip))
-            .ok_or(ApiError::ZoneNoAvailableIp),
+        Some(_) => Err(ApiError::invalid("NatIp", "it must be a free address of the vSwitch's CIDR block.")),
+        None => (first..=last).map(Ipv4Addr::from).find(|ip| usable(*ip)).ok_or(ApiError::ZoneNoAvailableIp),
     }
 }
 
@@ -229,11 +210,8 @@ pub fn handle(st: &mut AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Resp
             Some(v)
         }
         None => {
-            let mut candidates: Vec<&VSwitch> = rs
-                .vswitches
-                .values()
-                .filter(|v| v.vpc_id == vpc.id && v.status == VSwitchStatus::Available)
-                .collect();
+            let mut candidates: Vec<&VSwitch> =
+                rs.vswitches.values().filter(|v| v.vpc_id == vpc.id && v.status == VSwitchStatus::Available).collect();
             candidates.sort_by_key(|v| v.seq);
             match candidates.first() {
                 Some(v) => Some(*v),
@@ -244,9 +222,7 @@ pub fn handle(st: &mut AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Resp
     };
     let in_vpc = rs.nat_gateways_of_vpc(&vpc.id).len();
     if in_vpc >= ctx.quotas.nat_gateways_per_vpc {
-        return Err(ApiError::EnhancedQuotaExceed {
-            limit: ctx.quotas.nat_gateways_per_vpc,
-        });
+        return Err(ApiError::EnhancedQuotaExceed { limit: ctx.quotas.nat_gateways_per_vpc });
     }
     let private_ip = match vswitch {
         Some(v) => Some(pick_private_ip(v, req.nat_ip)?),
@@ -255,10 +231,7 @@ pub fn handle(st: &mut AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Resp
     };
     if let (Some(prefix), Some(v)) = (req.ipv4_prefix, vswitch) {
         if !v.cidr.contains(&prefix) {
-            return Err(ApiError::invalid(
-                "Ipv4Prefix",
-                "it must lie inside the vSwitch's CIDR block.",
-            ));
+            return Err(ApiError::invalid("Ipv4Prefix", "it must lie inside the vSwitch's CIDR block."));
         }
     }
     let (vswitch_id, zone_id) = vswitch.map(|v| (v.id.clone(), v.zone_id.clone())).unwrap_or_default();
@@ -272,11 +245,7 @@ pub fn handle(st: &mut AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Resp
     let forward_table_id = st.ids.resource_id("ftb", code);
     let snat_table_id = st.ids.resource_id("stb", code);
     let full_nat_table_id = (req.network_type == "intranet").then(|| st.ids.resource_id("fulltb", code));
-    let eni_id = if has_vswitch {
-        format!("eni-{}", &st.ids.resource_id("x", code)[2..22])
-    } else {
-        String::new()
-    };
+    let eni_id = if has_vswitch { format!("eni-{}", &st.ids.resource_id("x", code)[2..22]) } else { String::new() };
     let seq = st.next_seq();
     let internet = req.network_type == "internet";
     let gw = NatGateway {
@@ -331,25 +300,12 @@ pub fn handle(st: &mut AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Resp
         }
     }
     rs.nat_gateways.insert(id.clone(), gw);
-    st.after(
-        ctx.now,
-        ctx.delays.nat_create_ms,
-        Due::NatAvailable {
-            region: req.region_id,
-            id: id.clone(),
-        },
-    );
+    st.after(ctx.now, ctx.delays.nat_create_ms, Due::NatAvailable { region: req.region_id, id: id.clone() });
     Ok(Response {
         nat_gateway_id: id,
-        forward_table_ids: ForwardTableIds {
-            ids: vec![forward_table_id],
-        },
-        snat_table_ids: SnatTableIds {
-            ids: vec![snat_table_id],
-        },
-        full_nat_table_ids: FullNatTableIds {
-            ids: full_nat_table_id.into_iter().collect(),
-        },
+        forward_table_ids: ForwardTableIds { ids: vec![forward_table_id] },
+        snat_table_ids: SnatTableIds { ids: vec![snat_table_id] },
+        full_nat_table_ids: FullNatTableIds { ids: full_nat_table_id.into_iter().collect() },
         bandwidth_package_ids: BandwidthPackageIds { ids: vec![] },
     })
 }
@@ -361,11 +317,7 @@ mod tests {
 
     fn default_vsw(st: &AccountState, region: &str) -> (String, String) {
         let vpc = default_vpc(st, region);
-        let mut v: Vec<_> = st.regions[region]
-            .vswitches
-            .values()
-            .filter(|s| s.vpc_id == vpc)
-            .collect();
+        let mut v: Vec<_> = st.regions[region].vswitches.values().filter(|s| s.vpc_id == vpc).collect();
         v.sort_by_key(|s| s.seq);
         (vpc, v[0].id.clone())
     }
@@ -378,16 +330,8 @@ mod tests {
     fn creates_an_internet_gateway() {
         let mut st = state();
         let (vpc, vsw) = default_vsw(&st, "cn-hangzhou");
-        let r = run(
-            &mut st,
-            &[
-                ("RegionId", "cn-hangzhou"),
-                ("VpcId", &vpc),
-                ("VSwitchId", &vsw),
-                ("Name", "gw-one"),
-            ],
-        )
-        .unwrap();
+        let r = run(&mut st, &[("RegionId", "cn-hangzhou"), ("VpcId", &vpc), ("VSwitchId", &vsw), ("Name", "gw-one")])
+            .unwrap();
         assert!(r.nat_gateway_id.starts_with("ngw-bp1") && r.nat_gateway_id.len() == 25);
         assert!(r.forward_table_ids.ids[0].starts_with("ftb-") && r.snat_table_ids.ids[0].starts_with("stb-"));
         assert!(r.full_nat_table_ids.ids.is_empty());
@@ -401,10 +345,7 @@ mod tests {
         assert!(rs.vswitches[&vsw].used_ips.contains(&Ipv4Addr::new(172, 16, 0, 1)));
         assert_eq!(rs.vpcs[&vpc].routes[0].next_hop_id, r.nat_gateway_id);
         st.settle(NOW + 1000);
-        assert_eq!(
-            st.regions["cn-hangzhou"].nat_gateways[&r.nat_gateway_id].status,
-            NatStatus::Available
-        );
+        assert_eq!(st.regions["cn-hangzhou"].nat_gateways[&r.nat_gateway_id].status, NatStatus::Available);
     }
 
     #[test]
@@ -412,35 +353,19 @@ mod tests {
         let mut st = state();
         let (vpc, _) = default_vsw(&st, "cn-hangzhou");
         // 2019: RegionId + VpcId (+ Spec) only.
-        let r = run(
-            &mut st,
-            &[("RegionId", "cn-hangzhou"), ("VpcId", &vpc), ("Spec", "small")],
-        )
-        .unwrap();
+        let r = run(&mut st, &[("RegionId", "cn-hangzhou"), ("VpcId", &vpc), ("Spec", "small")]).unwrap();
         let gw = &st.regions["cn-hangzhou"].nat_gateways[&r.nat_gateway_id];
-        assert_eq!(
-            (gw.spec.as_str(), gw.internet_charge_type.as_str()),
-            ("Small", "PayBySpec")
-        );
+        assert_eq!((gw.spec.as_str(), gw.internet_charge_type.as_str()), ("Small", "PayBySpec"));
         assert_eq!(gw.name, r.nat_gateway_id, "the name defaults to the id");
         let r = run(
             &mut st,
-            &[
-                ("RegionId", "cn-hangzhou"),
-                ("VpcId", &vpc),
-                ("NetworkType", "intranet"),
-                ("NatIp", "172.16.0.9"),
-            ],
+            &[("RegionId", "cn-hangzhou"), ("VpcId", &vpc), ("NetworkType", "intranet"), ("NatIp", "172.16.0.9")],
         )
         .unwrap();
         assert!(r.full_nat_table_ids.ids[0].starts_with("fulltb-"));
         let gw = &st.regions["cn-hangzhou"].nat_gateways[&r.nat_gateway_id];
         assert_eq!(gw.private_ip, Some(Ipv4Addr::new(172, 16, 0, 9)));
-        assert_eq!(
-            st.regions["cn-hangzhou"].vpcs[&vpc].routes.len(),
-            1,
-            "intranet gateways add no default route"
-        );
+        assert_eq!(st.regions["cn-hangzhou"].vpcs[&vpc].routes.len(), 1, "intranet gateways add no default route");
     }
 
     #[test]
@@ -454,18 +379,9 @@ mod tests {
             (vec![("VpcId", v)], "MissingRegionId"),
             (vec![("RegionId", "cn-hangzhou")], "MissingVpcId"),
             (vec![("RegionId", "xx"), ("VpcId", v)], "InvalidRegionId.NotFound"),
-            (
-                vec![("RegionId", "cn-hangzhou"), ("VpcId", "vpc-none")],
-                "InvalidVpcId.NotFound",
-            ),
-            (
-                vec![("RegionId", "cn-hangzhou"), ("VpcId", v), ("VSwitchId", "vsw-none")],
-                "InvalidVSwitchId.NotFound",
-            ),
-            (
-                vec![("RegionId", "cn-hangzhou"), ("VpcId", v), ("Name", "1bad")],
-                "InvalidParameter.Name.Malformed",
-            ),
+            (vec![("RegionId", "cn-hangzhou"), ("VpcId", "vpc-none")], "InvalidVpcId.NotFound"),
+            (vec![("RegionId", "cn-hangzhou"), ("VpcId", v), ("VSwitchId", "vsw-none")], "InvalidVSwitchId.NotFound"),
+            (vec![("RegionId", "cn-hangzhou"), ("VpcId", v), ("Name", "1bad")], "InvalidParameter.Name.Malformed"),
             (
                 vec![("RegionId", "cn-hangzhou"), ("VpcId", v), ("Description", "http://x")],
                 "InvalidParameter.Description.Malformed",
@@ -474,10 +390,7 @@ mod tests {
                 vec![("RegionId", "cn-hangzhou"), ("VpcId", v), ("Spec", "Huge")],
                 "InvalidParameter.Spec.ValueNotSupported",
             ),
-            (
-                vec![("RegionId", "cn-hangzhou"), ("VpcId", v), ("NetworkType", "dark")],
-                "InvalidParameter",
-            ),
+            (vec![("RegionId", "cn-hangzhou"), ("VpcId", v), ("NetworkType", "dark")], "InvalidParameter"),
             (
                 vec![
                     ("RegionId", "cn-hangzhou"),
@@ -488,11 +401,7 @@ mod tests {
                 "OperationUnsupported.PrePaidPyByLcu",
             ),
             (
-                vec![
-                    ("RegionId", "cn-hangzhou"),
-                    ("VpcId", v),
-                    ("AccessMode", "{\"ModeValue\":\"route\"}"),
-                ],
+                vec![("RegionId", "cn-hangzhou"), ("VpcId", v), ("AccessMode", "{\"ModeValue\":\"route\"}")],
                 "InvalidParameter",
             ),
             (
@@ -505,26 +414,14 @@ mod tests {
                 "InvalidParameter",
             ),
             (
-                vec![
-                    ("RegionId", "cn-hangzhou"),
-                    ("VpcId", v),
-                    ("VSwitchId", &vsw),
-                    ("NatIp", "10.9.9.9"),
-                ],
+                vec![("RegionId", "cn-hangzhou"), ("VpcId", v), ("VSwitchId", &vsw), ("NatIp", "10.9.9.9")],
                 "InvalidParameter",
             ),
-            (
-                vec![("RegionId", "cn-hangzhou"), ("VpcId", v), ("IcmpReplyEnabled", "maybe")],
-                "InvalidParameter",
-            ),
+            (vec![("RegionId", "cn-hangzhou"), ("VpcId", v), ("IcmpReplyEnabled", "maybe")], "InvalidParameter"),
         ];
         let before = serde_json::to_value(&st.regions).unwrap();
         for (pairs, code) in cases {
-            assert_eq!(
-                run(&mut st, &pairs).err().map(|e| e.code()).as_deref(),
-                Some(code),
-                "{pairs:?}"
-            );
+            assert_eq!(run(&mut st, &pairs).err().map(|e| e.code()).as_deref(), Some(code), "{pairs:?}");
         }
         assert_eq!(serde_json::to_value(&st.regions).unwrap(), before);
         // A vSwitch of another VPC in the same region.
@@ -538,16 +435,10 @@ mod tests {
             .unwrap()
             .vpc_id
         };
-        let e = run(
-            &mut st,
-            &[("RegionId", "cn-shanghai"), ("VpcId", &vpc2), ("VSwitchId", &other_vsw)],
-        )
-        .err()
-        .unwrap();
+        let e =
+            run(&mut st, &[("RegionId", "cn-shanghai"), ("VpcId", &vpc2), ("VSwitchId", &other_vsw)]).err().unwrap();
         assert_eq!(e.code(), "OperationFailed.VswNotBelongToVpc");
-        let e = run(&mut st, &[("RegionId", "cn-shanghai"), ("VpcId", &vpc2)])
-            .err()
-            .unwrap();
+        let e = run(&mut st, &[("RegionId", "cn-shanghai"), ("VpcId", &vpc2)]).err().unwrap();
         assert_eq!(e.code(), "MissingParameter", "an Enhanced gateway needs a vSwitch");
     }
 
@@ -559,10 +450,7 @@ mod tests {
             run(&mut st, &[("RegionId", "cn-beijing"), ("VpcId", &vpc)]).unwrap();
         }
         assert_eq!(
-            run(&mut st, &[("RegionId", "cn-beijing"), ("VpcId", &vpc)])
-                .err()
-                .unwrap()
-                .code(),
+            run(&mut st, &[("RegionId", "cn-beijing"), ("VpcId", &vpc)]).err().unwrap().code(),
             "OperationFailed.EnhancedQuotaExceed"
         );
     }

@@ -34,10 +34,7 @@ pub fn handle(st: &mut AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Resp
         return Err(ApiError::DeletionProtectionOn { id: gw.id.clone() });
     }
     if gw.status != NatStatus::Available {
-        return Err(ApiError::IncorrectStatusNatGateway {
-            status: gw.status.as_str(),
-            not_found: true,
-        });
+        return Err(ApiError::IncorrectStatusNatGateway { status: gw.status.as_str(), not_found: true });
     }
     let rs = st.region(&req.region_id)?;
     let deps = rs.nat_dependents(&req.nat_gateway_id);
@@ -49,10 +46,7 @@ pub fn handle(st: &mut AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Resp
             (NatDependency::ForwardEntry, &deps.forward_entries),
         ];
         if let Some((kind, ids)) = blockers.into_iter().find(|(_, ids)| !ids.is_empty()) {
-            return Err(ApiError::NatDependency {
-                kind,
-                ids: ids.join(", "),
-            });
+            return Err(ApiError::NatDependency { kind, ids: ids.join(", ") });
         }
     }
     let rs = st.region_mut(&req.region_id)?;
@@ -62,14 +56,7 @@ pub fn handle(st: &mut AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Resp
     if let Some(g) = rs.nat_gateways.get_mut(&req.nat_gateway_id) {
         g.status = NatStatus::Deleting;
     }
-    st.after(
-        ctx.now,
-        ctx.delays.nat_delete_ms,
-        Due::NatGone {
-            region: req.region_id,
-            id: req.nat_gateway_id,
-        },
-    );
+    st.after(ctx.now, ctx.delays.nat_delete_ms, Due::NatGone { region: req.region_id, id: req.nat_gateway_id });
     Ok(Response {})
 }
 
@@ -84,26 +71,21 @@ mod tests {
         let mut st = state();
         let vpc = default_vpc(&st, "cn-hangzhou");
         let p = params(&[("RegionId", "cn-hangzhou"), ("VpcId", &vpc)]);
-        let id = create_nat_gateway::handle(&mut st, &ctx(), create_nat_gateway::parse(&p).unwrap())
-            .unwrap()
-            .nat_gateway_id;
+        let id =
+            create_nat_gateway::handle(&mut st, &ctx(), create_nat_gateway::parse(&p).unwrap()).unwrap().nat_gateway_id;
         let run = |st: &mut AccountState, pairs: &[(&str, &str)]| {
             parse(&params(pairs)).and_then(|q| handle(st, &ctx_with_delay(200), q))
         };
         run(&mut st, &[("RegionId", "cn-hangzhou"), ("NatGatewayId", &id)]).unwrap();
         assert_eq!(st.regions["cn-hangzhou"].nat_gateways[&id].status, NatStatus::Deleting);
-        let e = run(&mut st, &[("RegionId", "cn-hangzhou"), ("NatGatewayId", &id)])
-            .err()
-            .unwrap();
+        let e = run(&mut st, &[("RegionId", "cn-hangzhou"), ("NatGatewayId", &id)]).err().unwrap();
         assert_eq!((e.code().as_ref(), e.status()), ("IncorrectStatus.NatGateway", 404));
         st.settle(NOW + 200);
         let rs = &st.regions["cn-hangzhou"];
         assert!(!rs.nat_gateways.contains_key(&id));
         assert!(rs.vpcs[&vpc].routes.is_empty());
         assert!(rs.vswitches.values().all(|v| v.used_ips.is_empty()));
-        let e = run(&mut st, &[("RegionId", "cn-hangzhou"), ("NatGatewayId", &id)])
-            .err()
-            .unwrap();
+        let e = run(&mut st, &[("RegionId", "cn-hangzhou"), ("NatGatewayId", &id)]).err().unwrap();
         assert_eq!((e.code().as_ref(), e.status()), ("InvalidNatGatewayId.NotFound", 404));
     }
 
@@ -112,35 +94,20 @@ mod tests {
         let mut st = state();
         let vpc = default_vpc(&st, "cn-hangzhou");
         let p = params(&[("RegionId", "cn-hangzhou"), ("VpcId", &vpc)]);
-        let id = create_nat_gateway::handle(&mut st, &ctx(), create_nat_gateway::parse(&p).unwrap())
-            .unwrap()
-            .nat_gateway_id;
-        st.regions
-            .get_mut("cn-hangzhou")
-            .unwrap()
-            .nat_gateways
-            .get_mut(&id)
-            .unwrap()
-            .deletion_protection = true;
-        let e = parse(&params(&[
-            ("RegionId", "cn-hangzhou"),
-            ("NatGatewayId", &id),
-            ("Force", "true"),
-        ]))
-        .and_then(|q| handle(&mut st, &ctx(), q))
-        .err()
-        .unwrap();
+        let id =
+            create_nat_gateway::handle(&mut st, &ctx(), create_nat_gateway::parse(&p).unwrap()).unwrap().nat_gateway_id;
+        st.regions.get_mut("cn-hangzhou").unwrap().nat_gateways.get_mut(&id).unwrap().deletion_protection = true;
+        let e = parse(&params(&[("RegionId", "cn-hangzhou"), ("NatGatewayId", &id), ("Force", "true")]))
+            .and_then(|q| handle(&mut st, &ctx(), q))
+            .err()
+            .unwrap();
         assert_eq!(e.code(), "InvalidOperation.DeletionProtection");
         assert!(e.message().contains(&id));
         assert_eq!(
-            parse(&params(&[
-                ("RegionId", "cn-hangzhou"),
-                ("NatGatewayId", &id),
-                ("Force", "sure")
-            ]))
-            .err()
-            .unwrap()
-            .code(),
+            parse(&params(&[("RegionId", "cn-hangzhou"), ("NatGatewayId", &id), ("Force", "sure")]))
+                .err()
+                .unwrap()
+                .code(),
             "InvalidParameter"
         );
     }
@@ -160,21 +127,15 @@ mod dependency_tests {
         let vpc = default_vpc(&st, "cn-hangzhou");
         let p = params(&[("RegionId", "cn-hangzhou"), ("VpcId", &vpc)]);
         let r = create_nat_gateway::handle(&mut st, &ctx(), create_nat_gateway::parse(&p).unwrap()).unwrap();
-        let vsw = st.regions["cn-hangzhou"].nat_gateways[&r.nat_gateway_id]
-            .vswitch_id
-            .clone();
-        let e = delete_vpc::handle(&mut st, &ctx(), delete_vpc::parse(&params(&[("VpcId", &vpc)])).unwrap())
-            .err()
-            .unwrap();
+        let vsw = st.regions["cn-hangzhou"].nat_gateways[&r.nat_gateway_id].vswitch_id.clone();
+        let e =
+            delete_vpc::handle(&mut st, &ctx(), delete_vpc::parse(&params(&[("VpcId", &vpc)])).unwrap()).err().unwrap();
         assert_eq!(e.code(), "DependencyViolation.NatGateway");
         assert!(e.message().contains(&r.nat_gateway_id));
-        let e = delete_vswitch::handle(
-            &mut st,
-            &ctx(),
-            delete_vswitch::parse(&params(&[("VSwitchId", &vsw)])).unwrap(),
-        )
-        .err()
-        .unwrap();
+        let e =
+            delete_vswitch::handle(&mut st, &ctx(), delete_vswitch::parse(&params(&[("VSwitchId", &vsw)])).unwrap())
+                .err()
+                .unwrap();
         assert_eq!(e.code(), "DependencyViolation.EnhancedNatgw");
         assert!(e.message().contains(&r.nat_gateway_id));
     }

@@ -1,6 +1,7 @@
 //! DeletionProtection (REAL-SERVICE §8.3): `Type=NATGW` flips a gateway's protection (reported by
-//! DescribeNatGateways and GetNatGatewayAttribute; it blocks DeleteNatGateway). `EIP` lands with the
-//! EIP actions; `CBWP` (shared bandwidth) is not modelled, so such ids are never found.
+//! DescribeNatGateways and GetNatGatewayAttribute; it blocks DeleteNatGateway), `Type=EIP` an EIP's
+//! (DescribeEipAddresses; it blocks ReleaseEipAddress). `CBWP` (shared bandwidth) is not modelled,
+//! so such ids are never found.
 
 use serde::Serialize;
 
@@ -18,21 +19,14 @@ pub struct Request {
 pub fn parse(p: &Params) -> Result<Request, ApiError> {
     let region_id = p.required_string("RegionId")?;
     let instance_id = p.required_string("InstanceId")?;
-    let enable = p
-        .opt_bool("ProtectionEnable")?
-        .ok_or(ApiError::missing("ProtectionEnable"))?;
+    let enable = p.opt_bool("ProtectionEnable")?.ok_or(ApiError::missing("ProtectionEnable"))?;
     let kind = match p.required("Type")? {
         t if t.eq_ignore_ascii_case("NATGW") => "NATGW",
         t if t.eq_ignore_ascii_case("EIP") => "EIP",
         t if t.eq_ignore_ascii_case("CBWP") => "CBWP",
         _ => return Err(ApiError::invalid("Type", "valid values are EIP, CBWP, NATGW.")),
     };
-    Ok(Request {
-        region_id,
-        instance_id,
-        enable,
-        kind,
-    })
+    Ok(Request { region_id, instance_id, enable, kind })
 }
 
 #[derive(Debug, Serialize)]
@@ -48,6 +42,14 @@ pub fn handle(st: &mut AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Resp
                 .get_mut(&req.instance_id)
                 .ok_or(ApiError::DeletionProtectionResourceNotExist)?;
             &mut gw.deletion_protection
+        }
+        "EIP" => {
+            let eip = st
+                .region_mut(&req.region_id)?
+                .eips
+                .get_mut(&req.instance_id)
+                .ok_or(ApiError::DeletionProtectionResourceNotExist)?;
+            &mut eip.deletion_protection
         }
         _ => return Err(ApiError::DeletionProtectionResourceNotExist),
     };
@@ -72,9 +74,8 @@ mod tests {
         let mut st = state();
         let vpc = default_vpc(&st, "cn-hangzhou");
         let p = params(&[("RegionId", "cn-hangzhou"), ("VpcId", &vpc)]);
-        let id = create_nat_gateway::handle(&mut st, &ctx(), create_nat_gateway::parse(&p).unwrap())
-            .unwrap()
-            .nat_gateway_id;
+        let id =
+            create_nat_gateway::handle(&mut st, &ctx(), create_nat_gateway::parse(&p).unwrap()).unwrap().nat_gateway_id;
         let run =
             |st: &mut AccountState, pairs: &[(&str, &str)]| parse(&params(pairs)).and_then(|q| handle(st, &ctx(), q));
         let i = id.as_str();
@@ -84,36 +85,20 @@ mod tests {
             x.push(("ProtectionEnable", v));
             x
         };
-        assert_eq!(
-            run(&mut st, &with("false")).err().unwrap().code(),
-            "DeletionProtection.NotExist"
-        );
+        assert_eq!(run(&mut st, &with("false")).err().unwrap().code(), "DeletionProtection.NotExist");
         run(&mut st, &with("true")).unwrap();
         assert!(st.regions["cn-hangzhou"].nat_gateways[&id].deletion_protection);
-        assert_eq!(
-            run(&mut st, &with("true")).err().unwrap().code(),
-            "DeletionProtection.AlreadyEnabled"
-        );
+        assert_eq!(run(&mut st, &with("true")).err().unwrap().code(), "DeletionProtection.AlreadyEnabled");
         run(&mut st, &with("false")).unwrap();
         assert_eq!(run(&mut st, &base).err().unwrap().code(), "MissingProtectionEnable");
         let e = run(
             &mut st,
-            &[
-                ("RegionId", "cn-hangzhou"),
-                ("InstanceId", "ngw-x"),
-                ("Type", "NATGW"),
-                ("ProtectionEnable", "true"),
-            ],
+            &[("RegionId", "cn-hangzhou"), ("InstanceId", "ngw-x"), ("Type", "NATGW"), ("ProtectionEnable", "true")],
         );
         assert_eq!(e.err().unwrap().code(), "DeletionProtection.ResourceNotExist");
         let e = run(
             &mut st,
-            &[
-                ("RegionId", "cn-hangzhou"),
-                ("InstanceId", i),
-                ("Type", "ECS"),
-                ("ProtectionEnable", "true"),
-            ],
+            &[("RegionId", "cn-hangzhou"), ("InstanceId", i), ("Type", "ECS"), ("ProtectionEnable", "true")],
         );
         assert_eq!(e.err().unwrap().code(), "InvalidParameter");
     }

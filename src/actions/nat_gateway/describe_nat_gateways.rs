@@ -35,10 +35,7 @@ pub fn parse(p: &Params) -> Result<Request, ApiError> {
     let status = match p.opt("Status") {
         None => None,
         Some(s) => Some(NatStatus::parse(s).ok_or_else(|| {
-            ApiError::invalid(
-                "Status",
-                "valid values are Creating, Available, Modifying, Deleting, Converting.",
-            )
+            ApiError::invalid("Status", "valid values are Creating, Available, Modifying, Deleting, Converting.")
         })?),
     };
     Ok(Request {
@@ -190,40 +187,21 @@ pub fn view(rs: &RegionState, g: &NatGateway) -> NatGatewayView {
         eip_bind_mode: g.eip_bind_mode.clone(),
         security_protection_enabled: g.security_protection_enabled,
         private_link_enabled: g.private_link_enabled,
-        private_link_mode: if g.private_link_enabled {
-            "FullNat".into()
-        } else {
-            String::new()
-        },
+        private_link_mode: if g.private_link_enabled { "FullNat".into() } else { String::new() },
         enable_session_log: g.enable_session_log.to_string(),
         availability_mode: g.availability_mode.clone(),
         access_mode: g
             .access_mode
             .as_ref()
-            .map(|a| AccessModeView {
-                mode_value: a.mode_value.clone(),
-                tunnel_type: a.tunnel_type.clone(),
-            })
+            .map(|a| AccessModeView { mode_value: a.mode_value.clone(), tunnel_type: a.tunnel_type.clone() })
             .unwrap_or_default(),
-        forward_table_ids: ForwardTableIds {
-            ids: vec![g.forward_table_id.clone()],
-        },
-        snat_table_ids: SnatTableIds {
-            ids: vec![g.snat_table_id.clone()],
-        },
-        full_nat_table_ids: FullNatTableIds {
-            ids: g.full_nat_table_id.iter().cloned().collect(),
-        },
-        bandwidth_package_ids: BandwidthPackageIds {
-            ids: rs.nat_dependents(&g.id).bandwidth_packages,
-        },
+        forward_table_ids: ForwardTableIds { ids: vec![g.forward_table_id.clone()] },
+        snat_table_ids: SnatTableIds { ids: vec![g.snat_table_id.clone()] },
+        full_nat_table_ids: FullNatTableIds { ids: g.full_nat_table_id.iter().cloned().collect() },
+        bandwidth_package_ids: BandwidthPackageIds { ids: rs.nat_dependents(&g.id).bandwidth_packages },
         ip_lists: IpLists { items: ip_list(rs, g) },
         ip_prefix_list: IpPrefixList {
-            items: g
-                .ipv4_prefix
-                .iter()
-                .map(|p| IpPrefix { ip_prefix: p.clone() })
-                .collect(),
+            items: g.ipv4_prefix.iter().map(|p| IpPrefix { ip_prefix: p.clone() }).collect(),
         },
         nat_gateway_private_info: private_info(g),
         tags: NatTags::of(&g.tags),
@@ -263,9 +241,7 @@ pub fn handle(st: &AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Response
         total_count: total,
         page_number: req.paging.number,
         page_size: req.paging.size,
-        nat_gateways: NatGateways {
-            items: items.into_iter().map(|g| view(rs, g)).collect(),
-        },
+        nat_gateways: NatGateways { items: items.into_iter().map(|g| view(rs, g)).collect() },
     })
 }
 
@@ -288,10 +264,7 @@ mod tests {
     #[test]
     fn filters_paging_and_shape() {
         let mut st = state();
-        let a = create(
-            &mut st,
-            &[("Name", "alpha"), ("Tag.1.Key", "env"), ("Tag.1.Value", "dev")],
-        );
+        let a = create(&mut st, &[("Name", "alpha"), ("Tag.1.Key", "env"), ("Tag.1.Value", "dev")]);
         let b = create(&mut st, &[("NetworkType", "intranet")]);
         st.settle(NOW + 1000);
         let c = create(&mut st, &[]);
@@ -299,60 +272,25 @@ mod tests {
         let all = run(&[("RegionId", "cn-hangzhou")]);
         assert_eq!(all.total_count, 3);
         assert_eq!(all.nat_gateways.items[0].nat_gateway_id, c, "newest first");
+        assert_eq!(run(&[("RegionId", "cn-hangzhou"), ("NatGatewayId", &a)]).nat_gateways.items[0].name, "alpha");
+        assert_eq!(run(&[("RegionId", "cn-hangzhou"), ("NatGatewayId", "ngw-nope")]).total_count, 0);
+        assert_eq!(run(&[("RegionId", "cn-hangzhou"), ("Status", "Creating")]).nat_gateways.items[0].nat_gateway_id, c);
         assert_eq!(
-            run(&[("RegionId", "cn-hangzhou"), ("NatGatewayId", &a)])
-                .nat_gateways
-                .items[0]
-                .name,
-            "alpha"
-        );
-        assert_eq!(
-            run(&[("RegionId", "cn-hangzhou"), ("NatGatewayId", "ngw-nope")]).total_count,
-            0
-        );
-        assert_eq!(
-            run(&[("RegionId", "cn-hangzhou"), ("Status", "Creating")])
-                .nat_gateways
-                .items[0]
-                .nat_gateway_id,
-            c
-        );
-        assert_eq!(
-            run(&[("RegionId", "cn-hangzhou"), ("NetworkType", "intranet")])
-                .nat_gateways
-                .items[0]
-                .nat_gateway_id,
+            run(&[("RegionId", "cn-hangzhou"), ("NetworkType", "intranet")]).nat_gateways.items[0].nat_gateway_id,
             b
         );
         assert_eq!(run(&[("RegionId", "cn-hangzhou"), ("Tag.1.Key", "env")]).total_count, 1);
         assert_eq!(run(&[("RegionId", "cn-hangzhou"), ("Name", "alpha")]).total_count, 1);
+        assert_eq!(run(&[("RegionId", "cn-hangzhou"), ("ZoneId", "cn-hangzhou-h")]).total_count, 3);
         assert_eq!(
-            run(&[("RegionId", "cn-hangzhou"), ("ZoneId", "cn-hangzhou-h")]).total_count,
-            3
-        );
-        assert_eq!(
-            run(&[("RegionId", "cn-hangzhou"), ("PageSize", "2"), ("PageNumber", "2")])
-                .nat_gateways
-                .items
-                .len(),
+            run(&[("RegionId", "cn-hangzhou"), ("PageSize", "2"), ("PageNumber", "2")]).nat_gateways.items.len(),
             1
         );
-        assert_eq!(
-            run(&[("RegionId", "cn-hangzhou"), ("PageNumber", "5")])
-                .nat_gateways
-                .items
-                .len(),
-            0
-        );
+        assert_eq!(run(&[("RegionId", "cn-hangzhou"), ("PageNumber", "5")]).nat_gateways.items.len(), 0);
         assert_eq!(run(&[("RegionId", "cn-shanghai")]).total_count, 0);
         let json = serde_json::to_value(run(&[("RegionId", "cn-hangzhou"), ("NatGatewayId", &a)])).unwrap();
         let g = &json["NatGateways"]["NatGateway"][0];
-        assert_eq!(
-            g["NatGatewayPrivateInfo"]["VswitchId"]
-                .as_str()
-                .map(|s| s.starts_with("vsw-")),
-            Some(true)
-        );
+        assert_eq!(g["NatGatewayPrivateInfo"]["VswitchId"].as_str().map(|s| s.starts_with("vsw-")), Some(true));
         assert_eq!(g["IpLists"]["IpList"], serde_json::json!([]));
         assert_eq!(g["Tags"]["Tag"][0]["TagKey"], "env");
         assert_eq!(g["InstanceChargeType"], "PostPaid");
@@ -365,14 +303,8 @@ mod tests {
         for (pairs, code) in [
             (vec![], "MissingRegionId"),
             (vec![("RegionId", "nowhere")], "InvalidRegionId.NotFound"),
-            (
-                vec![("RegionId", "cn-hangzhou"), ("PageSize", "51")],
-                "InvalidParameter",
-            ),
-            (
-                vec![("RegionId", "cn-hangzhou"), ("Status", "Sleeping")],
-                "InvalidParameter",
-            ),
+            (vec![("RegionId", "cn-hangzhou"), ("PageSize", "51")], "InvalidParameter"),
+            (vec![("RegionId", "cn-hangzhou"), ("Status", "Sleeping")], "InvalidParameter"),
             (vec![("RegionId", "cn-hangzhou"), ("DryRun", "true")], "DryRunOperation"),
         ] {
             let r = parse(&params(&pairs)).and_then(|q| handle(&st, &ctx(), q));

@@ -16,10 +16,7 @@ pub struct Request {
 }
 
 pub fn parse(p: &Params) -> Result<Request, ApiError> {
-    Ok(Request {
-        region_id: p.required_string("RegionId")?,
-        nat_gateway_id: p.required_string("NatGatewayId")?,
-    })
+    Ok(Request { region_id: p.required_string("RegionId")?, nat_gateway_id: p.required_string("NatGatewayId")? })
 }
 
 #[derive(Debug, Serialize)]
@@ -101,10 +98,7 @@ pub struct LogDeliveryView {
 pub fn handle(st: &AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Response, ApiError> {
     ctx.region(&req.region_id)?;
     let rs = st.region(&req.region_id)?;
-    let g = rs
-        .nat_gateways
-        .get(&req.nat_gateway_id)
-        .ok_or(ApiError::InvalidNatGatewayIdNotFound)?;
+    let g = rs.nat_gateways.get(&req.nat_gateway_id).ok_or(ApiError::InvalidNatGatewayIdNotFound)?;
     let deps = rs.nat_dependents(&g.id);
     Ok(Response {
         nat_gateway_id: g.id.clone(),
@@ -122,19 +116,12 @@ pub fn handle(st: &AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Response
         ecs_metric_enabled: false,
         enable_session_log: g.enable_session_log,
         private_link_enabled: g.private_link_enabled,
-        private_link_mode: if g.private_link_enabled {
-            "FullNat".into()
-        } else {
-            String::new()
-        },
+        private_link_mode: if g.private_link_enabled { "FullNat".into() } else { String::new() },
         availability_mode: g.availability_mode.clone(),
         access_mode: g
             .access_mode
             .as_ref()
-            .map(|a| AccessModeView {
-                mode_value: a.mode_value.clone(),
-                tunnel_type: a.tunnel_type.clone(),
-            })
+            .map(|a| AccessModeView { mode_value: a.mode_value.clone(), tunnel_type: a.tunnel_type.clone() })
             .unwrap_or_default(),
         billing_config: BillingConfig {
             auto_pay: "false".into(),
@@ -142,17 +129,12 @@ pub fn handle(st: &AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Response
             internet_charge_type: g.internet_charge_type.clone(),
             spec: g.spec.clone(),
         },
-        deletion_protection_info: DeletionProtectionInfo {
-            enabled: g.deletion_protection,
-        },
+        deletion_protection_info: DeletionProtectionInfo { enabled: g.deletion_protection },
         forward_table: ForwardTable {
             forward_table_id: g.forward_table_id.clone(),
             forward_entry_count: deps.forward_entries.len(),
         },
-        snat_table: SnatTable {
-            snat_table_id: g.snat_table_id.clone(),
-            snat_entry_count: deps.snat_entries.len(),
-        },
+        snat_table: SnatTable { snat_table_id: g.snat_table_id.clone(), snat_entry_count: deps.snat_entries.len() },
         full_nat_table: FullNatTable {
             full_nat_table_id: g.full_nat_table_id.clone().unwrap_or_default(),
             full_nat_entry_count: 0,
@@ -182,14 +164,9 @@ mod tests {
     fn cases() {
         let mut st = state();
         let vpc = default_vpc(&st, "cn-hangzhou");
-        let p = params(&[
-            ("RegionId", "cn-hangzhou"),
-            ("VpcId", &vpc),
-            ("NetworkType", "intranet"),
-        ]);
-        let id = create_nat_gateway::handle(&mut st, &ctx(), create_nat_gateway::parse(&p).unwrap())
-            .unwrap()
-            .nat_gateway_id;
+        let p = params(&[("RegionId", "cn-hangzhou"), ("VpcId", &vpc), ("NetworkType", "intranet")]);
+        let id =
+            create_nat_gateway::handle(&mut st, &ctx(), create_nat_gateway::parse(&p).unwrap()).unwrap().nat_gateway_id;
         let run = |pairs: &[(&str, &str)]| parse(&params(pairs)).and_then(|q| handle(&st, &ctx(), q));
         let r = run(&[("RegionId", "cn-hangzhou"), ("NatGatewayId", &id)]).unwrap();
         assert_eq!((r.status, r.network_type.as_str()), ("Available", "intranet"));
@@ -197,16 +174,7 @@ mod tests {
         assert_eq!(r.billing_config.internet_charge_type, "PayByLcu");
         let json = serde_json::to_value(&r).unwrap();
         assert!(json["IpList"].is_array(), "IpList is a bare array here");
-        assert_eq!(
-            run(&[("RegionId", "cn-hangzhou"), ("NatGatewayId", "ngw-x")])
-                .err()
-                .unwrap()
-                .status(),
-            404
-        );
-        assert_eq!(
-            run(&[("RegionId", "cn-hangzhou")]).err().unwrap().code(),
-            "MissingNatGatewayId"
-        );
+        assert_eq!(run(&[("RegionId", "cn-hangzhou"), ("NatGatewayId", "ngw-x")]).err().unwrap().status(), 404);
+        assert_eq!(run(&[("RegionId", "cn-hangzhou")]).err().unwrap().code(), "MissingNatGatewayId");
     }
 }

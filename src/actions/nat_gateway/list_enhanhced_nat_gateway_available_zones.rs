@@ -18,10 +18,7 @@ pub fn parse(p: &Params) -> Result<Request, ApiError> {
             return Err(ApiError::invalid(k, "the only filter is PrivateLinkEnabled."));
         }
     }
-    Ok(Request {
-        region_id: p.required_string("RegionId")?,
-        accept_language: p.opt_string("AcceptLanguage"),
-    })
+    Ok(Request { region_id: p.required_string("RegionId")?, accept_language: p.opt_string("AcceptLanguage") })
 }
 
 #[derive(Debug, Serialize)]
@@ -61,15 +58,9 @@ mod tests {
         let run = |pairs: &[(&str, &str)]| parse(&params(pairs)).and_then(|q| handle(&state(), &ctx(), q));
         let r = run(&[("RegionId", "eu-central-1"), ("AcceptLanguage", "en-US")]).unwrap();
         assert_eq!(r.zones[0].local_name, "Frankfurt Zone A");
+        assert_eq!(run(&[("RegionId", "x")]).err().unwrap().code(), "InvalidRegionId.NotFound");
         assert_eq!(
-            run(&[("RegionId", "x")]).err().unwrap().code(),
-            "InvalidRegionId.NotFound"
-        );
-        assert_eq!(
-            run(&[("RegionId", "eu-central-1"), ("Filter.1.Key", "Foo")])
-                .err()
-                .unwrap()
-                .code(),
+            run(&[("RegionId", "eu-central-1"), ("Filter.1.Key", "Foo")]).err().unwrap().code(),
             "InvalidParameter"
         );
     }

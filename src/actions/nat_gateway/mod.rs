@@ -26,9 +26,33 @@ pub struct IpListItem {
     pub private_ip_address: String,
 }
 
-/// The public IPs bound to a gateway (EIPs and bandwidth-package IPs, as they are modelled).
-pub fn ip_list(_region: &RegionState, _gw: &NatGateway) -> Vec<IpListItem> {
-    Vec::new()
+/// The public IPs bound to a gateway (EIPs, in binding order), each with what uses it:
+/// `idle`, `UsedBySnatTable` or `UsedByForwardTable`.
+pub fn ip_list(rs: &RegionState, gw: &NatGateway) -> Vec<IpListItem> {
+    rs.eips_of(&gw.id).into_iter().map(|e| ip_item(rs, &gw.id, &e.id, &e.ip.to_string())).collect()
+}
+
+pub fn using_status(rs: &RegionState, nat_gateway_id: &str, ip: &str) -> (&'static str, bool) {
+    let (snat, dnat) = rs.ip_users(nat_gateway_id, ip);
+    let status = if !snat.is_empty() {
+        "UsedBySnatTable"
+    } else if !dnat.is_empty() {
+        "UsedByForwardTable"
+    } else {
+        "idle"
+    };
+    (status, !snat.is_empty())
+}
+
+fn ip_item(rs: &RegionState, nat_gateway_id: &str, allocation_id: &str, ip: &str) -> IpListItem {
+    let (status, snat) = using_status(rs, nat_gateway_id, ip);
+    IpListItem {
+        allocation_id: allocation_id.to_owned(),
+        ip_address: ip.to_owned(),
+        using_status: status.to_owned(),
+        snat_entry_enabled: snat,
+        private_ip_address: String::new(),
+    }
 }
 
 /// `{"TagKey":…,"TagValue":…}` tags, as DescribeNatGateways writes them.
@@ -47,15 +71,7 @@ pub struct NatTag {
 
 impl NatTags {
     pub fn of(tags: &[crate::params::Tag]) -> Self {
-        NatTags {
-            tag: tags
-                .iter()
-                .map(|t| NatTag {
-                    tag_key: t.key.clone(),
-                    tag_value: t.value.clone(),
-                })
-                .collect(),
-        }
+        NatTags { tag: tags.iter().map(|t| NatTag { tag_key: t.key.clone(), tag_value: t.value.clone() }).collect() }
     }
 }
 

@@ -37,12 +37,7 @@ pub fn parse(p: &Params) -> Result<Request, ApiError> {
     let eip_bind_mode = match p.opt("EipBindMode") {
         None => None,
         Some(m) if m.eq_ignore_ascii_case("NAT") => Some("NAT".to_owned()),
-        Some(_) => {
-            return Err(ApiError::invalid(
-                "EipBindMode",
-                "only NAT is allowed (from MULTI_BINDED).",
-            ))
-        }
+        Some(_) => return Err(ApiError::invalid("EipBindMode", "only NAT is allowed (from MULTI_BINDED).")),
     };
     let log_delivery = match p.opt("LogDelivery") {
         None => None,
@@ -59,10 +54,7 @@ pub fn parse(p: &Params) -> Result<Request, ApiError> {
                     "LogDestination must look like acs:log:<region>:<uid>:project/<p>/logstore/<l>.",
                 ));
             }
-            Some(LogDelivery {
-                log_delivery_type: "sls".into(),
-                log_destination: dest,
-            })
+            Some(LogDelivery { log_delivery_type: "sls".into(), log_destination: dest })
         }
     };
     Ok(Request {
@@ -82,16 +74,13 @@ pub struct Response {}
 
 pub fn handle(st: &mut AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Response, ApiError> {
     ctx.region(&req.region_id)?;
-    let gw = available_for_change(st, &req.region_id, &req.nat_gateway_id, |status| {
-        ApiError::IncorrectStatusNatgw { status }
+    let gw = available_for_change(st, &req.region_id, &req.nat_gateway_id, |status| ApiError::IncorrectStatusNatgw {
+        status,
     })?;
     let switch_mode = match &req.eip_bind_mode {
         Some(m) if *m != gw.eip_bind_mode => {
             if gw.eip_bind_mode != "MULTI_BINDED" {
-                return Err(ApiError::invalid(
-                    "EipBindMode",
-                    "only MULTI_BINDED can be changed to NAT.",
-                ));
+                return Err(ApiError::invalid("EipBindMode", "only MULTI_BINDED can be changed to NAT."));
             }
             true
         }
@@ -118,10 +107,7 @@ pub fn handle(st: &mut AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Resp
         st.after(
             ctx.now,
             ctx.delays.nat_modify_ms,
-            Due::NatAvailable {
-                region: req.region_id,
-                id: req.nat_gateway_id,
-            },
+            Due::NatAvailable { region: req.region_id, id: req.nat_gateway_id },
         );
     }
     Ok(Response {})
@@ -149,12 +135,7 @@ mod tests {
     fn modifies_and_switches_mode() {
         let mut st = state();
         let id = gateway(&mut st);
-        let e = run(
-            &mut st,
-            &[("RegionId", "cn-hangzhou"), ("NatGatewayId", &id), ("Name", "n")],
-        )
-        .err()
-        .unwrap();
+        let e = run(&mut st, &[("RegionId", "cn-hangzhou"), ("NatGatewayId", &id), ("Name", "n")]).err().unwrap();
         assert_eq!(e.code(), "IncorrectStatus.NATGW", "Creating gateways cannot be changed");
         st.settle(NOW + 100);
         run(
@@ -169,31 +150,15 @@ mod tests {
         )
         .unwrap();
         let gw = &st.regions["cn-hangzhou"].nat_gateways[&id];
-        assert_eq!(
-            (gw.name.as_str(), gw.description.as_str(), gw.icmp_reply_enabled),
-            ("n", "d", false)
-        );
-        run(
-            &mut st,
-            &[
-                ("RegionId", "cn-hangzhou"),
-                ("NatGatewayId", &id),
-                ("EipBindMode", "NAT"),
-            ],
-        )
-        .unwrap();
+        assert_eq!((gw.name.as_str(), gw.description.as_str(), gw.icmp_reply_enabled), ("n", "d", false));
+        run(&mut st, &[("RegionId", "cn-hangzhou"), ("NatGatewayId", &id), ("EipBindMode", "NAT")]).unwrap();
         assert_eq!(st.regions["cn-hangzhou"].nat_gateways[&id].status, NatStatus::Modifying);
         st.settle(NOW + 100);
         assert_eq!(st.regions["cn-hangzhou"].nat_gateways[&id].status, NatStatus::Available);
         let ld = r#"{"LogDeliveryType":"sls","LogDestination":"acs:log:cn-hangzhou:0000:project/p/logstore/l"}"#;
         run(
             &mut st,
-            &[
-                ("RegionId", "cn-hangzhou"),
-                ("NatGatewayId", &id),
-                ("LogDelivery", ld),
-                ("EnableSessionLog", "true"),
-            ],
+            &[("RegionId", "cn-hangzhou"), ("NatGatewayId", &id), ("LogDelivery", ld), ("EnableSessionLog", "true")],
         )
         .unwrap();
         assert!(st.regions["cn-hangzhou"].nat_gateways[&id].enable_session_log);
@@ -209,46 +174,26 @@ mod tests {
         for (pairs, code) in [
             (vec![("RegionId", "cn-hangzhou")], "MissingNatGatewayId"),
             (vec![("NatGatewayId", i)], "MissingRegionId"),
-            (
-                vec![("RegionId", "cn-hangzhou"), ("NatGatewayId", "ngw-x")],
-                "InvalidNatGatewayId.NotFound",
-            ),
+            (vec![("RegionId", "cn-hangzhou"), ("NatGatewayId", "ngw-x")], "InvalidNatGatewayId.NotFound"),
             (
                 vec![("RegionId", "cn-hangzhou"), ("NatGatewayId", i), ("Name", "https://a")],
                 "InvalidParameter.Name.Malformed",
             ),
             (
-                vec![
-                    ("RegionId", "cn-hangzhou"),
-                    ("NatGatewayId", i),
-                    ("Description", "http://a"),
-                ],
+                vec![("RegionId", "cn-hangzhou"), ("NatGatewayId", i), ("Description", "http://a")],
                 "InvalidParameter.Description.Malformed",
             ),
             (
-                vec![
-                    ("RegionId", "cn-hangzhou"),
-                    ("NatGatewayId", i),
-                    ("EipBindMode", "MULTI_BINDED"),
-                ],
+                vec![("RegionId", "cn-hangzhou"), ("NatGatewayId", i), ("EipBindMode", "MULTI_BINDED")],
                 "InvalidParameter",
             ),
-            (
-                vec![("RegionId", "cn-hangzhou"), ("NatGatewayId", i), ("LogDelivery", "[1]")],
-                "InvalidParameter",
-            ),
+            (vec![("RegionId", "cn-hangzhou"), ("NatGatewayId", i), ("LogDelivery", "[1]")], "InvalidParameter"),
         ] {
-            assert_eq!(
-                run(&mut st, &pairs).err().map(|e| e.code()).as_deref(),
-                Some(code),
-                "{pairs:?}"
-            );
+            assert_eq!(run(&mut st, &pairs).err().map(|e| e.code()).as_deref(), Some(code), "{pairs:?}");
         }
         assert_eq!(serde_json::to_value(&st.regions).unwrap(), before);
         assert_eq!(
-            run(&mut st, &[("RegionId", "cn-hangzhou"), ("NatGatewayId", i)])
-                .err()
-                .map(|e| e.status()),
+            run(&mut st, &[("RegionId", "cn-hangzhou"), ("NatGatewayId", i)]).err().map(|e| e.status()),
             None,
             "no change at all is accepted"
         );

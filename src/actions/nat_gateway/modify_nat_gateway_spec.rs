@@ -22,11 +22,7 @@ pub fn parse(p: &Params) -> Result<Request, ApiError> {
     let nat_gateway_id = p.required_string("NatGatewayId")?;
     let spec = canonical(p.required("Spec")?, SPECS).ok_or(ApiError::InvalidSpecValueNotSupported)?;
     p.opt_bool("AutoPay")?;
-    Ok(Request {
-        region_id,
-        nat_gateway_id,
-        spec,
-    })
+    Ok(Request { region_id, nat_gateway_id, spec })
 }
 
 #[derive(Debug, Serialize)]
@@ -35,24 +31,14 @@ pub struct Response {}
 pub fn handle(st: &mut AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Response, ApiError> {
     ctx.region(&req.region_id)?;
     let gw = available_for_change(st, &req.region_id, &req.nat_gateway_id, |status| {
-        ApiError::IncorrectStatusNatGateway {
-            status,
-            not_found: false,
-        }
+        ApiError::IncorrectStatusNatGateway { status, not_found: false }
     })?;
     if gw.spec == req.spec {
         return Err(ApiError::NatgwModifySpecSame);
     }
     gw.spec = req.spec.to_owned();
     gw.status = NatStatus::Modifying;
-    st.after(
-        ctx.now,
-        ctx.delays.nat_modify_ms,
-        Due::NatAvailable {
-            region: req.region_id,
-            id: req.nat_gateway_id,
-        },
-    );
+    st.after(ctx.now, ctx.delays.nat_modify_ms, Due::NatAvailable { region: req.region_id, id: req.nat_gateway_id });
     Ok(Response {})
 }
 
@@ -67,73 +53,37 @@ mod tests {
         let mut st = state();
         let vpc = default_vpc(&st, "cn-hangzhou");
         let p = params(&[("RegionId", "cn-hangzhou"), ("VpcId", &vpc), ("Spec", "Small")]);
-        let id = create_nat_gateway::handle(&mut st, &ctx(), create_nat_gateway::parse(&p).unwrap())
-            .unwrap()
-            .nat_gateway_id;
+        let id =
+            create_nat_gateway::handle(&mut st, &ctx(), create_nat_gateway::parse(&p).unwrap()).unwrap().nat_gateway_id;
         let run = |st: &mut AccountState, pairs: &[(&str, &str)]| {
             parse(&params(pairs)).and_then(|q| handle(st, &ctx_with_delay(50), q))
         };
         let i = id.as_str();
         assert_eq!(
-            run(
-                &mut st,
-                &[("RegionId", "cn-hangzhou"), ("NatGatewayId", i), ("Spec", "Small")]
-            )
-            .err()
-            .unwrap()
-            .code(),
+            run(&mut st, &[("RegionId", "cn-hangzhou"), ("NatGatewayId", i), ("Spec", "Small")]).err().unwrap().code(),
             "NATGW_MODIFY_SPEC_SAME"
         );
         assert_eq!(
-            run(
-                &mut st,
-                &[("RegionId", "cn-hangzhou"), ("NatGatewayId", i), ("Spec", "Tiny")]
-            )
-            .err()
-            .unwrap()
-            .code(),
+            run(&mut st, &[("RegionId", "cn-hangzhou"), ("NatGatewayId", i), ("Spec", "Tiny")]).err().unwrap().code(),
             "InvalidParameter.Spec.ValueNotSupported"
         );
         assert_eq!(
-            run(&mut st, &[("RegionId", "cn-hangzhou"), ("NatGatewayId", i)])
-                .err()
-                .unwrap()
-                .code(),
+            run(&mut st, &[("RegionId", "cn-hangzhou"), ("NatGatewayId", i)]).err().unwrap().code(),
             "MissingSpec"
         );
         assert_eq!(
-            run(
-                &mut st,
-                &[
-                    ("RegionId", "cn-hangzhou"),
-                    ("NatGatewayId", "ngw-q"),
-                    ("Spec", "Large")
-                ]
-            )
-            .err()
-            .unwrap()
-            .status(),
+            run(&mut st, &[("RegionId", "cn-hangzhou"), ("NatGatewayId", "ngw-q"), ("Spec", "Large")])
+                .err()
+                .unwrap()
+                .status(),
             404
         );
-        run(
-            &mut st,
-            &[("RegionId", "cn-hangzhou"), ("NatGatewayId", i), ("Spec", "middle")],
-        )
-        .unwrap();
+        run(&mut st, &[("RegionId", "cn-hangzhou"), ("NatGatewayId", i), ("Spec", "middle")]).unwrap();
         let gw = &st.regions["cn-hangzhou"].nat_gateways[&id];
         assert_eq!((gw.spec.as_str(), gw.status), ("Middle", NatStatus::Modifying));
-        let e = run(
-            &mut st,
-            &[("RegionId", "cn-hangzhou"), ("NatGatewayId", i), ("Spec", "Large")],
-        )
-        .err()
-        .unwrap();
+        let e = run(&mut st, &[("RegionId", "cn-hangzhou"), ("NatGatewayId", i), ("Spec", "Large")]).err().unwrap();
         assert_eq!((e.code().as_ref(), e.status()), ("IncorrectStatus.NatGateway", 400));
         st.settle(NOW + 50);
-        run(
-            &mut st,
-            &[("RegionId", "cn-hangzhou"), ("NatGatewayId", i), ("Spec", "Large")],
-        )
-        .unwrap();
+        run(&mut st, &[("RegionId", "cn-hangzhou"), ("NatGatewayId", i), ("Spec", "Large")]).unwrap();
     }
 }

@@ -23,12 +23,7 @@ pub fn parse(p: &Params) -> Result<Request, ApiError> {
     if !p.required("NatType")?.eq_ignore_ascii_case("Enhanced") {
         return Err(ApiError::invalid("NatType", "the only valid value is Enhanced."));
     }
-    Ok(Request {
-        region_id,
-        nat_gateway_id,
-        vswitch_id: p.required_string("VSwitchId")?,
-        dry_run: dry_run(p)?,
-    })
+    Ok(Request { region_id, nat_gateway_id, vswitch_id: p.required_string("VSwitchId")?, dry_run: dry_run(p)? })
 }
 
 #[derive(Debug, Serialize)]
@@ -37,24 +32,15 @@ pub struct Response {}
 pub fn handle(st: &mut AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Response, ApiError> {
     ctx.region(&req.region_id)?;
     let rs = st.region(&req.region_id)?;
-    let gw = rs
-        .nat_gateways
-        .get(&req.nat_gateway_id)
-        .ok_or(ApiError::NatgwNotExist)?;
+    let gw = rs.nat_gateways.get(&req.nat_gateway_id).ok_or(ApiError::NatgwNotExist)?;
     if gw.nat_type == "Enhanced" {
         return Err(ApiError::NatConvertUnsupported);
     }
     if gw.status != NatStatus::Available {
-        return Err(ApiError::IncorrectStatusNatGateway {
-            status: gw.status.as_str(),
-            not_found: false,
-        });
+        return Err(ApiError::IncorrectStatusNatGateway { status: gw.status.as_str(), not_found: false });
     }
     if !rs.nat_dependents(&gw.id).bandwidth_packages.is_empty() {
-        return Err(ApiError::invalid(
-            "NatGatewayId",
-            "the gateway is bound to bandwidth packages.",
-        ));
+        return Err(ApiError::invalid("NatGatewayId", "the gateway is bound to bandwidth packages."));
     }
     let vsw = rs.vswitches.get(&req.vswitch_id).ok_or(ApiError::VswNotExist)?;
     if vsw.vpc_id != gw.vpc_id {
@@ -82,14 +68,7 @@ pub fn handle(st: &mut AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Resp
         g.eni_id = eni;
         g.status = NatStatus::Converting;
     }
-    st.after(
-        ctx.now,
-        ctx.delays.nat_modify_ms,
-        Due::NatAvailable {
-            region: req.region_id,
-            id: req.nat_gateway_id,
-        },
-    );
+    st.after(ctx.now, ctx.delays.nat_modify_ms, Due::NatAvailable { region: req.region_id, id: req.nat_gateway_id });
     Ok(Response {})
 }
 
@@ -103,21 +82,13 @@ mod tests {
     fn converts_a_normal_gateway() {
         let mut st = state();
         let vpc = default_vpc(&st, "cn-hangzhou");
-        let vsw = st.regions["cn-hangzhou"]
-            .vswitches
-            .values()
-            .find(|v| v.vpc_id == vpc)
-            .unwrap()
-            .id
-            .clone();
+        let vsw = st.regions["cn-hangzhou"].vswitches.values().find(|v| v.vpc_id == vpc).unwrap().id.clone();
         let p = params(&[("RegionId", "cn-hangzhou"), ("VpcId", &vpc), ("NatType", "Normal")]);
-        let normal = create_nat_gateway::handle(&mut st, &ctx(), create_nat_gateway::parse(&p).unwrap())
-            .unwrap()
-            .nat_gateway_id;
+        let normal =
+            create_nat_gateway::handle(&mut st, &ctx(), create_nat_gateway::parse(&p).unwrap()).unwrap().nat_gateway_id;
         let p = params(&[("RegionId", "cn-hangzhou"), ("VpcId", &vpc)]);
-        let enhanced = create_nat_gateway::handle(&mut st, &ctx(), create_nat_gateway::parse(&p).unwrap())
-            .unwrap()
-            .nat_gateway_id;
+        let enhanced =
+            create_nat_gateway::handle(&mut st, &ctx(), create_nat_gateway::parse(&p).unwrap()).unwrap().nat_gateway_id;
         let run = |st: &mut AccountState, id: &str, vsw: &str| {
             parse(&params(&[
                 ("RegionId", "cn-hangzhou"),
@@ -127,22 +98,13 @@ mod tests {
             ]))
             .and_then(|q| handle(st, &ctx_with_delay(10), q))
         };
-        assert_eq!(
-            run(&mut st, &enhanced, &vsw).err().unwrap().code(),
-            "OperationUnsupported.NatConvert"
-        );
+        assert_eq!(run(&mut st, &enhanced, &vsw).err().unwrap().code(), "OperationUnsupported.NatConvert");
         assert_eq!(run(&mut st, "ngw-none", &vsw).err().unwrap().code(), "NATGW_NOT_EXIST");
-        assert_eq!(
-            run(&mut st, &normal, "vsw-none").err().unwrap().code(),
-            "OperationFailed.VswNotExist"
-        );
+        assert_eq!(run(&mut st, &normal, "vsw-none").err().unwrap().code(), "OperationFailed.VswNotExist");
         run(&mut st, &normal, &vsw).unwrap();
         let g = &st.regions["cn-hangzhou"].nat_gateways[&normal];
         assert_eq!((g.nat_type.as_str(), g.status), ("Enhanced", NatStatus::Converting));
         st.settle(NOW + 10);
-        assert_eq!(
-            st.regions["cn-hangzhou"].nat_gateways[&normal].status,
-            NatStatus::Available
-        );
+        assert_eq!(st.regions["cn-hangzhou"].nat_gateways[&normal].status, NatStatus::Available);
     }
 }

@@ -11,9 +11,7 @@ pub struct Request {
 }
 
 pub fn parse(p: &Params) -> Result<Request, ApiError> {
-    Ok(Request {
-        accept_language: p.opt_string("AcceptLanguage"),
-    })
+    Ok(Request { accept_language: p.opt_string("AcceptLanguage") })
 }
 
 #[derive(Debug, Serialize)]
@@ -48,9 +46,7 @@ pub fn handle(_st: &AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Respons
             local_name: r.local_name.pick(lang).to_owned(),
         })
         .collect();
-    Ok(Response {
-        regions: Regions { region },
-    })
+    Ok(Response { regions: Regions { region } })
 }
 
 #[cfg(test)]
@@ -60,12 +56,7 @@ mod tests {
 
     #[test]
     fn lists_every_region_in_the_chosen_language() {
-        let r = handle(
-            &state(),
-            &ctx(),
-            parse(&params(&[("AcceptLanguage", "en-US")])).unwrap(),
-        )
-        .unwrap();
+        let r = handle(&state(), &ctx(), parse(&params(&[("AcceptLanguage", "en-US")])).unwrap()).unwrap();
         assert_eq!(r.regions.region.len(), world().regions.len());
         assert_eq!(r.regions.region[0].local_name, "China (Hangzhou)");
         let r = handle(&state(), &ctx(), parse(&params(&[])).unwrap()).unwrap();

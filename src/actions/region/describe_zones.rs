@@ -43,10 +43,7 @@ pub struct ZoneOut {
 pub fn handle(_st: &AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Response, ApiError> {
     let region = ctx.region(&req.region_id)?;
     // Every zone of the world is a standard cloud zone; another ZoneType matches none.
-    let standard = req
-        .zone_type
-        .as_deref()
-        .is_none_or(|t| t.eq_ignore_ascii_case("AvailabilityZone"));
+    let standard = req.zone_type.as_deref().is_none_or(|t| t.eq_ignore_ascii_case("AvailabilityZone"));
     let zone = if standard {
         region
             .zones
@@ -76,18 +73,8 @@ mod tests {
     fn cases() {
         let r = run(&[("RegionId", "cn-hangzhou")]).unwrap();
         assert!(r.zones.zone.iter().any(|z| z.zone_id == "cn-hangzhou-h"));
-        assert_eq!(
-            run(&[("RegionId", "cn-hangzhou"), ("ZoneType", "EdgeZone")])
-                .unwrap()
-                .zones
-                .zone
-                .len(),
-            0
-        );
+        assert_eq!(run(&[("RegionId", "cn-hangzhou"), ("ZoneType", "EdgeZone")]).unwrap().zones.zone.len(), 0);
         assert_eq!(run(&[]).err().unwrap().code(), "MissingRegionId");
-        assert_eq!(
-            run(&[("RegionId", "mars-1")]).err().unwrap().code(),
-            "InvalidRegionId.NotFound"
-        );
+        assert_eq!(run(&[("RegionId", "mars-1")]).err().unwrap().code(), "InvalidRegionId.NotFound");
     }
 }

@@ -37,14 +37,7 @@ pub fn parse(p: &Params) -> Result<Request, ApiError> {
             .and_then(|n| n.parse().ok())
             .ok_or_else(|| ApiError::invalid("NextToken", "it is not a token this service returned."))?,
     };
-    Ok(Request {
-        region_id,
-        kind,
-        ids,
-        tags,
-        max,
-        start,
-    })
+    Ok(Request { region_id, kind, ids, tags, max, start })
 }
 
 #[derive(Debug, Serialize)]
@@ -93,10 +86,7 @@ pub fn handle(st: &AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Response
     let end = req.start.saturating_add(req.max).min(rows.len());
     let items = rows.get(req.start..end).map(<[_]>::to_vec).unwrap_or_default();
     let next_token = (end < rows.len()).then(|| format!("{TOKEN_PREFIX}{end}"));
-    Ok(Response {
-        next_token,
-        tag_resources: TagResources { items },
-    })
+    Ok(Response { next_token, tag_resources: TagResources { items } })
 }
 
 #[cfg(test)]
@@ -112,17 +102,12 @@ mod tests {
         for i in 1..=3 {
             pairs.push((format!("Tag.{i}.Key"), format!("k{i}")));
         }
-        let vpc = create_vpc::handle(&mut st, &ctx(), create_vpc::parse(&Params::from_pairs(pairs)).unwrap())
-            .unwrap()
-            .vpc_id;
+        let vpc =
+            create_vpc::handle(&mut st, &ctx(), create_vpc::parse(&Params::from_pairs(pairs)).unwrap()).unwrap().vpc_id;
         let run = |pairs: &[(&str, &str)]| parse(&params(pairs)).and_then(|q| handle(&st, &ctx(), q));
-        let first = run(&[
-            ("RegionId", "cn-hangzhou"),
-            ("ResourceType", "VPC"),
-            ("ResourceId.1", &vpc),
-            ("MaxResults", "2"),
-        ])
-        .unwrap();
+        let first =
+            run(&[("RegionId", "cn-hangzhou"), ("ResourceType", "VPC"), ("ResourceId.1", &vpc), ("MaxResults", "2")])
+                .unwrap();
         assert_eq!(first.tag_resources.items.len(), 2);
         let token = first.next_token.clone().unwrap();
         let second = run(&[
@@ -137,41 +122,21 @@ mod tests {
         assert!(second.next_token.is_none());
         let json = serde_json::to_value(&second).unwrap();
         assert!(json.get("NextToken").is_none(), "omitted on the last page");
-        assert_eq!(
-            json["TagResources"]["TagResource"][0]["ResourceType"],
-            "ALIYUN::VPC::VPC"
-        );
-        let by_tag = run(&[
-            ("RegionId", "cn-hangzhou"),
-            ("ResourceType", "VPC"),
-            ("Tag.1.Key", "k2"),
-        ])
-        .unwrap();
+        assert_eq!(json["TagResources"]["TagResource"][0]["ResourceType"], "ALIYUN::VPC::VPC");
+        let by_tag = run(&[("RegionId", "cn-hangzhou"), ("ResourceType", "VPC"), ("Tag.1.Key", "k2")]).unwrap();
         assert_eq!(by_tag.tag_resources.items.len(), 3);
-        let none = run(&[
-            ("RegionId", "cn-hangzhou"),
-            ("ResourceType", "NATGATEWAY"),
-            ("ResourceId.1", "ngw-x"),
-        ])
-        .unwrap();
+        let none =
+            run(&[("RegionId", "cn-hangzhou"), ("ResourceType", "NATGATEWAY"), ("ResourceId.1", "ngw-x")]).unwrap();
         assert!(none.tag_resources.items.is_empty());
         assert_eq!(
-            run(&[("RegionId", "cn-hangzhou"), ("ResourceType", "VPC")])
-                .err()
-                .unwrap()
-                .code(),
+            run(&[("RegionId", "cn-hangzhou"), ("ResourceType", "VPC")]).err().unwrap().code(),
             "MissingParameter"
         );
         assert_eq!(
-            run(&[
-                ("RegionId", "cn-hangzhou"),
-                ("ResourceType", "VPC"),
-                ("ResourceId.1", &vpc),
-                ("NextToken", "zz")
-            ])
-            .err()
-            .unwrap()
-            .code(),
+            run(&[("RegionId", "cn-hangzhou"), ("ResourceType", "VPC"), ("ResourceId.1", &vpc), ("NextToken", "zz")])
+                .err()
+                .unwrap()
+                .code(),
             "InvalidParameter"
         );
     }

@@ -1,5 +1,5 @@
 //! Tag actions (TagResources, UnTagResources, ListTagResources) over the resource types the
-//! emulator models: VPC, VSWITCH, NATGATEWAY (and EIP once EIPs exist). `ResourceType` is
+//! emulator models: VPC, VSWITCH, NATGATEWAY and EIP. `ResourceType` is
 //! case-insensitive, as the real API documents.
 
 pub mod list_tag_resources;
@@ -15,6 +15,7 @@ pub enum Kind {
     Vpc,
     VSwitch,
     NatGateway,
+    Eip,
 }
 
 impl Kind {
@@ -24,9 +25,10 @@ impl Kind {
             "VPC" => Ok(Kind::Vpc),
             "VSWITCH" => Ok(Kind::VSwitch),
             "NATGATEWAY" => Ok(Kind::NatGateway),
+            "EIP" => Ok(Kind::Eip),
             _ => Err(ApiError::invalid(
                 "ResourceType",
-                "the emulator supports VPC, VSWITCH and NATGATEWAY (case-insensitive).",
+                "the emulator supports VPC, VSWITCH, NATGATEWAY and EIP (case-insensitive).",
             )),
         }
     }
@@ -37,6 +39,7 @@ impl Kind {
             Kind::Vpc => "ALIYUN::VPC::VPC",
             Kind::VSwitch => "ALIYUN::VPC::VSWITCH",
             Kind::NatGateway => "ALIYUN::VPC::NATGATEWAY",
+            Kind::Eip => "ALIYUN::VPC::EIP",
         }
     }
 }
@@ -58,27 +61,17 @@ pub fn tags_mut<'a>(rs: &'a mut RegionState, kind: Kind, id: &str) -> Option<&'a
         Kind::Vpc => rs.vpcs.get_mut(id).map(|r| &mut r.tags),
         Kind::VSwitch => rs.vswitches.get_mut(id).map(|r| &mut r.tags),
         Kind::NatGateway => rs.nat_gateways.get_mut(id).map(|r| &mut r.tags),
+        Kind::Eip => rs.eips.get_mut(id).map(|r| &mut r.tags),
     }
 }
 
 /// Every resource of a kind with its tags, in creation order.
 pub fn all_tagged(rs: &RegionState, kind: Kind) -> Vec<(&str, &[Tag])> {
     let mut v: Vec<(u64, &str, &[Tag])> = match kind {
-        Kind::Vpc => rs
-            .vpcs
-            .values()
-            .map(|r| (r.seq, r.id.as_str(), r.tags.as_slice()))
-            .collect(),
-        Kind::VSwitch => rs
-            .vswitches
-            .values()
-            .map(|r| (r.seq, r.id.as_str(), r.tags.as_slice()))
-            .collect(),
-        Kind::NatGateway => rs
-            .nat_gateways
-            .values()
-            .map(|r| (r.seq, r.id.as_str(), r.tags.as_slice()))
-            .collect(),
+        Kind::Vpc => rs.vpcs.values().map(|r| (r.seq, r.id.as_str(), r.tags.as_slice())).collect(),
+        Kind::VSwitch => rs.vswitches.values().map(|r| (r.seq, r.id.as_str(), r.tags.as_slice())).collect(),
+        Kind::NatGateway => rs.nat_gateways.values().map(|r| (r.seq, r.id.as_str(), r.tags.as_slice())).collect(),
+        Kind::Eip => rs.eips.values().map(|r| (r.seq, r.id.as_str(), r.tags.as_slice())).collect(),
     };
     v.sort_by_key(|(seq, _, _)| *seq);
     v.into_iter().map(|(_, id, t)| (id, t)).collect()

@@ -23,12 +23,7 @@ pub fn parse(p: &Params) -> Result<Request, ApiError> {
     if tags.is_empty() {
         return Err(ApiError::missing("Tag"));
     }
-    Ok(Request {
-        region_id,
-        kind,
-        ids,
-        tags,
-    })
+    Ok(Request { region_id, kind, ids, tags })
 }
 
 #[derive(Debug, Serialize)]
@@ -90,33 +85,13 @@ mod tests {
             ],
         )
         .unwrap();
-        assert_eq!(
-            st.regions["cn-hangzhou"].vpcs[&vpc].tags,
-            vec![Tag {
-                key: "a".into(),
-                value: "2".into()
-            }]
-        );
+        assert_eq!(st.regions["cn-hangzhou"].vpcs[&vpc].tags, vec![Tag { key: "a".into(), value: "2".into() }]);
         let before = serde_json::to_value(&st.regions).unwrap();
         for (pairs, code) in [
+            (vec![("RegionId", "cn-hangzhou"), ("ResourceType", "VPC"), ("Tag.1.Key", "a")], "MissingResourceId"),
+            (vec![("RegionId", "cn-hangzhou"), ("ResourceType", "VPC"), ("ResourceId.1", vpc.as_str())], "MissingTag"),
             (
-                vec![("RegionId", "cn-hangzhou"), ("ResourceType", "VPC"), ("Tag.1.Key", "a")],
-                "MissingResourceId",
-            ),
-            (
-                vec![
-                    ("RegionId", "cn-hangzhou"),
-                    ("ResourceType", "VPC"),
-                    ("ResourceId.1", vpc.as_str()),
-                ],
-                "MissingTag",
-            ),
-            (
-                vec![
-                    ("RegionId", "cn-hangzhou"),
-                    ("ResourceId.1", vpc.as_str()),
-                    ("Tag.1.Key", "a"),
-                ],
+                vec![("RegionId", "cn-hangzhou"), ("ResourceId.1", vpc.as_str()), ("Tag.1.Key", "a")],
                 "MissingResourceType",
             ),
             (
@@ -157,11 +132,7 @@ mod tests {
                 "InvalidTagKey",
             ),
         ] {
-            assert_eq!(
-                run(&mut st, &pairs).err().map(|e| e.code()).as_deref(),
-                Some(code),
-                "{pairs:?}"
-            );
+            assert_eq!(run(&mut st, &pairs).err().map(|e| e.code()).as_deref(), Some(code), "{pairs:?}");
         }
         assert_eq!(serde_json::to_value(&st.regions).unwrap(), before);
         let mut pairs: Vec<(String, String)> = vec![
@@ -173,9 +144,6 @@ mod tests {
             pairs.push((format!("Tag.{i}.Key"), format!("k{i}")));
         }
         let p = crate::params::Params::from_pairs(pairs);
-        assert_eq!(
-            parse(&p).and_then(|q| handle(&mut st, &ctx(), q)).err().unwrap().code(),
-            "QuotaExceeded.TagNum"
-        );
+        assert_eq!(parse(&p).and_then(|q| handle(&mut st, &ctx(), q)).err().unwrap().code(), "QuotaExceeded.TagNum");
     }
 }

@@ -24,13 +24,7 @@ pub fn parse(p: &Params) -> Result<Request, ApiError> {
     if keys.len() > 20 {
         return Err(ApiError::invalid("TagKey.N", "at most 20 tag keys."));
     }
-    Ok(Request {
-        region_id,
-        kind,
-        ids,
-        keys,
-        all: p.bool_or("All", false)?,
-    })
+    Ok(Request { region_id, kind, ids, keys, all: p.bool_or("All", false)? })
 }
 
 #[derive(Debug, Serialize)]
@@ -63,47 +57,22 @@ mod tests {
     #[test]
     fn untags() {
         let mut st = state();
-        let p = params(&[
-            ("RegionId", "cn-hangzhou"),
-            ("Tag.1.Key", "a"),
-            ("Tag.2.Key", "b"),
-            ("Tag.3.Key", "c"),
-        ]);
-        let vpc = create_vpc::handle(&mut st, &ctx(), create_vpc::parse(&p).unwrap())
-            .unwrap()
-            .vpc_id;
+        let p = params(&[("RegionId", "cn-hangzhou"), ("Tag.1.Key", "a"), ("Tag.2.Key", "b"), ("Tag.3.Key", "c")]);
+        let vpc = create_vpc::handle(&mut st, &ctx(), create_vpc::parse(&p).unwrap()).unwrap().vpc_id;
         let run =
             |st: &mut AccountState, pairs: &[(&str, &str)]| parse(&params(pairs)).and_then(|q| handle(st, &ctx(), q));
         run(
             &mut st,
-            &[
-                ("RegionId", "cn-hangzhou"),
-                ("ResourceType", "VPC"),
-                ("ResourceId.1", &vpc),
-                ("TagKey.1", "a"),
-            ],
+            &[("RegionId", "cn-hangzhou"), ("ResourceType", "VPC"), ("ResourceId.1", &vpc), ("TagKey.1", "a")],
         )
         .unwrap();
         assert_eq!(st.regions["cn-hangzhou"].vpcs[&vpc].tags.len(), 2);
-        run(
-            &mut st,
-            &[
-                ("RegionId", "cn-hangzhou"),
-                ("ResourceType", "VPC"),
-                ("ResourceId.1", &vpc),
-                ("All", "true"),
-            ],
-        )
-        .unwrap();
+        run(&mut st, &[("RegionId", "cn-hangzhou"), ("ResourceType", "VPC"), ("ResourceId.1", &vpc), ("All", "true")])
+            .unwrap();
         assert!(st.regions["cn-hangzhou"].vpcs[&vpc].tags.is_empty());
         let e = run(
             &mut st,
-            &[
-                ("RegionId", "cn-hangzhou"),
-                ("ResourceType", "VPC"),
-                ("ResourceId.1", "vpc-x"),
-                ("All", "true"),
-            ],
+            &[("RegionId", "cn-hangzhou"), ("ResourceType", "VPC"), ("ResourceId.1", "vpc-x"), ("All", "true")],
         );
         assert_eq!(e.err().unwrap().code(), "InvalidResourceId.NotFound");
     }

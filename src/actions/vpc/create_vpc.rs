@@ -38,18 +38,10 @@ pub fn parse(p: &Params) -> Result<Request, ApiError> {
     }
     let user_cidrs: Vec<String> = p
         .opt("UserCidr")
-        .map(|s| {
-            s.split(',')
-                .map(|c| c.trim().to_owned())
-                .filter(|c| !c.is_empty())
-                .collect()
-        })
+        .map(|s| s.split(',').map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()).collect())
         .unwrap_or_default();
     if user_cidrs.len() > 3 {
-        return Err(ApiError::invalid(
-            "UserCidr",
-            "Specified UserCidr number is greater than 3.",
-        ));
+        return Err(ApiError::invalid("UserCidr", "Specified UserCidr number is greater than 3."));
     }
     for c in &user_cidrs {
         if parse_cidr(c, 8, 28).is_none() {
@@ -84,9 +76,7 @@ pub fn handle(st: &mut AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Resp
     let region = ctx.region(&req.region_id)?;
     let count = st.region(&req.region_id)?.vpcs.len();
     if count >= ctx.quotas.vpcs_per_region {
-        return Err(ApiError::QuotaExceededVpc {
-            limit: ctx.quotas.vpcs_per_region,
-        });
+        return Err(ApiError::QuotaExceededVpc { limit: ctx.quotas.vpcs_per_region });
     }
     if req.dry_run {
         return Err(ApiError::DryRunOperation);
@@ -105,11 +95,7 @@ pub fn handle(st: &mut AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Resp
         cidr: req.cidr,
         user_cidrs: req.user_cidrs,
         is_default: false,
-        status: if delay == 0 {
-            VpcStatus::Available
-        } else {
-            VpcStatus::Pending
-        },
+        status: if delay == 0 { VpcStatus::Available } else { VpcStatus::Pending },
         created_ms: ctx.now,
         vrouter_id: vrouter_id.clone(),
         route_table_id: route_table_id.clone(),
@@ -122,20 +108,9 @@ pub fn handle(st: &mut AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Resp
     };
     st.region_mut(&req.region_id)?.vpcs.insert(id.clone(), vpc);
     if delay > 0 {
-        st.timers.schedule(
-            ctx.now + delay,
-            Due::VpcAvailable {
-                region: req.region_id,
-                id: id.clone(),
-            },
-        );
+        st.timers.schedule(ctx.now + delay, Due::VpcAvailable { region: req.region_id, id: id.clone() });
     }
-    Ok(Response {
-        vpc_id: id,
-        vrouter_id,
-        route_table_id,
-        resource_group_id,
-    })
+    Ok(Response { vpc_id: id, vrouter_id, route_table_id, resource_group_id })
 }
 
 #[cfg(test)]
@@ -150,11 +125,7 @@ mod tests {
     #[test]
     fn creates_with_defaults() {
         let mut st = state();
-        let r = run(
-            &mut st,
-            &[("RegionId", "cn-hangzhou"), ("VpcName", "a"), ("Tag.1.Key", "env")],
-        )
-        .unwrap();
+        let r = run(&mut st, &[("RegionId", "cn-hangzhou"), ("VpcName", "a"), ("Tag.1.Key", "env")]).unwrap();
         assert!(
             r.vpc_id.starts_with("vpc-bp1") && r.vrouter_id.starts_with("vrt-") && r.route_table_id.starts_with("vtb-")
         );
@@ -167,12 +138,8 @@ mod tests {
     #[test]
     fn pending_until_the_delay_passes() {
         let mut st = state();
-        let r = handle(
-            &mut st,
-            &ctx_with_delay(1000),
-            parse(&params(&[("RegionId", "cn-hangzhou")])).unwrap(),
-        )
-        .unwrap();
+        let r =
+            handle(&mut st, &ctx_with_delay(1000), parse(&params(&[("RegionId", "cn-hangzhou")])).unwrap()).unwrap();
         assert_eq!(st.regions["cn-hangzhou"].vpcs[&r.vpc_id].status, VpcStatus::Pending);
         st.settle(NOW + 999);
         assert_eq!(st.regions["cn-hangzhou"].vpcs[&r.vpc_id].status, VpcStatus::Pending);
@@ -185,42 +152,20 @@ mod tests {
         let cases: &[(&[(&str, &str)], &str)] = &[
             (&[], "MissingRegionId"),
             (&[("RegionId", "nowhere")], "InvalidRegionId.NotFound"),
-            (
-                &[("RegionId", "cn-hangzhou"), ("CidrBlock", "10.0.0.0/30")],
-                "InvalidParameter",
-            ),
-            (
-                &[("RegionId", "cn-hangzhou"), ("CidrBlock", "100.64.0.0/16")],
-                "InvalidParameter",
-            ),
-            (
-                &[("RegionId", "cn-hangzhou"), ("CidrBlock", "bogus")],
-                "InvalidParameter",
-            ),
-            (
-                &[("RegionId", "cn-hangzhou"), ("VpcName", "http://x")],
-                "InvalidVpcName.Malformed",
-            ),
-            (
-                &[("RegionId", "cn-hangzhou"), ("Description", "https://x")],
-                "InvalidVpcDiscription.Malformed",
-            ),
+            (&[("RegionId", "cn-hangzhou"), ("CidrBlock", "10.0.0.0/30")], "InvalidParameter"),
+            (&[("RegionId", "cn-hangzhou"), ("CidrBlock", "100.64.0.0/16")], "InvalidParameter"),
+            (&[("RegionId", "cn-hangzhou"), ("CidrBlock", "bogus")], "InvalidParameter"),
+            (&[("RegionId", "cn-hangzhou"), ("VpcName", "http://x")], "InvalidVpcName.Malformed"),
+            (&[("RegionId", "cn-hangzhou"), ("Description", "https://x")], "InvalidVpcDiscription.Malformed"),
             (&[("RegionId", "cn-hangzhou"), ("UserCidr", "a,b")], "InvalidParameter"),
             (&[("RegionId", "cn-hangzhou"), ("Tag.1.Key", "acs:x")], "InvalidTagKey"),
             (&[("RegionId", "cn-hangzhou"), ("DryRun", "true")], "DryRunOperation"),
-            (
-                &[("RegionId", "cn-hangzhou"), ("DryRun", "perhaps")],
-                "InvalidParameter",
-            ),
+            (&[("RegionId", "cn-hangzhou"), ("DryRun", "perhaps")], "InvalidParameter"),
         ];
         for (pairs, code) in cases {
             let mut st = state();
             let before = serde_json::to_value(&st.regions).unwrap();
-            assert_eq!(
-                run(&mut st, pairs).err().map(|e| e.code()).as_deref(),
-                Some(*code),
-                "{pairs:?}"
-            );
+            assert_eq!(run(&mut st, pairs).err().map(|e| e.code()).as_deref(), Some(*code), "{pairs:?}");
             assert_eq!(serde_json::to_value(&st.regions).unwrap(), before);
         }
     }
@@ -231,9 +176,6 @@ mod tests {
         for _ in 1..ctx().quotas.vpcs_per_region {
             run(&mut st, &[("RegionId", "cn-beijing")]).unwrap();
         }
-        assert_eq!(
-            run(&mut st, &[("RegionId", "cn-beijing")]).err().unwrap().code(),
-            "QuotaExceeded.Vpc"
-        );
+        assert_eq!(run(&mut st, &[("RegionId", "cn-beijing")]).err().unwrap().code(), "QuotaExceeded.Vpc");
     }
 }

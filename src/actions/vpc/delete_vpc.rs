@@ -18,11 +18,7 @@ pub struct Request {
 
 pub fn parse(p: &Params) -> Result<Request, ApiError> {
     p.opt_bool("ForceDelete")?;
-    Ok(Request {
-        region_id: p.opt_string("RegionId"),
-        vpc_id: p.required_string("VpcId")?,
-        dry_run: dry_run(p)?,
-    })
+    Ok(Request { region_id: p.opt_string("RegionId"), vpc_id: p.required_string("VpcId")?, dry_run: dry_run(p)? })
 }
 
 #[derive(Debug, Serialize)]
@@ -41,15 +37,11 @@ pub fn handle(st: &mut AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Resp
     let gateways = region.nat_gateways_of_vpc(&vpc.id);
     if !gateways.is_empty() {
         let ids: Vec<&str> = gateways.iter().map(|g| g.id.as_str()).collect();
-        return Err(ApiError::DependencyViolationNatGateway {
-            nat_gateway_ids: ids.join(", "),
-        });
+        return Err(ApiError::DependencyViolationNatGateway { nat_gateway_ids: ids.join(", ") });
     }
     let vsw = super::vswitch_ids(region, vpc);
     if !vsw.is_empty() {
-        return Err(ApiError::DependencyViolationVSwitch {
-            vswitch_ids: vsw.join(", "),
-        });
+        return Err(ApiError::DependencyViolationVSwitch { vswitch_ids: vsw.join(", ") });
     }
     if req.dry_run {
         return Err(ApiError::DryRunOperation);
@@ -69,9 +61,7 @@ mod tests {
         for region in [Some("cn-hangzhou"), None] {
             let mut st = state();
             let p = params(&[("RegionId", "cn-hangzhou")]);
-            let id = create_vpc::handle(&mut st, &ctx(), create_vpc::parse(&p).unwrap())
-                .unwrap()
-                .vpc_id;
+            let id = create_vpc::handle(&mut st, &ctx(), create_vpc::parse(&p).unwrap()).unwrap().vpc_id;
             let mut pairs = vec![("VpcId", id.as_str())];
             if let Some(r) = region {
                 pairs.push(("RegionId", r));
@@ -86,17 +76,13 @@ mod tests {
         let mut st = state();
         let default = default_vpc(&st, "cn-hangzhou");
         let p = params(&[("RegionId", "cn-hangzhou")]);
-        let pending = create_vpc::handle(&mut st, &ctx_with_delay(5000), create_vpc::parse(&p).unwrap())
-            .unwrap()
-            .vpc_id;
+        let pending =
+            create_vpc::handle(&mut st, &ctx_with_delay(5000), create_vpc::parse(&p).unwrap()).unwrap().vpc_id;
         let before = serde_json::to_value(&st.regions).unwrap();
         for (pairs, code) in [
             (vec![("RegionId", "cn-hangzhou")], "MissingVpcId"),
             (vec![("VpcId", "vpc-nope")], "InvalidVpcId.NotFound"),
-            (
-                vec![("RegionId", "nowhere"), ("VpcId", default.as_str())],
-                "InvalidRegionId.NotFound",
-            ),
+            (vec![("RegionId", "nowhere"), ("VpcId", default.as_str())], "InvalidRegionId.NotFound"),
             (vec![("VpcId", default.as_str())], "DependencyViolation.VSwitch"),
             (vec![("VpcId", pending.as_str())], "IncorrectVpcStatus"),
         ] {
@@ -105,13 +91,7 @@ mod tests {
             assert_eq!(e.code(), code, "{pairs:?}");
         }
         assert_eq!(serde_json::to_value(&st.regions).unwrap(), before);
-        let e = handle(&mut st, &ctx(), parse(&params(&[("VpcId", &default)])).unwrap())
-            .err()
-            .unwrap();
-        assert!(
-            e.message().contains("vsw-"),
-            "names the blocking vSwitches: {}",
-            e.message()
-        );
+        let e = handle(&mut st, &ctx(), parse(&params(&[("VpcId", &default)])).unwrap()).err().unwrap();
+        assert!(e.message().contains("vsw-"), "names the blocking vSwitches: {}", e.message());
     }
 }

@@ -91,10 +91,7 @@ pub fn handle(st: &AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Response
     let vsw = vswitch_ids(region, v);
     let mut sets = vec![];
     if !vsw.is_empty() {
-        sets.push(CloudResource {
-            resource_type: "VSwitch",
-            resource_count: vsw.len(),
-        });
+        sets.push(CloudResource { resource_type: "VSwitch", resource_count: vsw.len() });
     }
     Ok(Response {
         vpc_id: v.id.clone(),
@@ -117,9 +114,7 @@ pub fn handle(st: &AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Response
         support_ipv4_gateway: false,
         ipv4_gateway_id: String::new(),
         vswitch_ids: VSwitchIds { ids: vsw },
-        user_cidrs: UserCidrs {
-            cidrs: v.user_cidrs.clone(),
-        },
+        user_cidrs: UserCidrs { cidrs: v.user_cidrs.clone() },
         secondary_cidr_blocks: SecondaryCidrBlocks { cidrs: vec![] },
         ipv6_cidr_blocks: Ipv6CidrBlocks { blocks: vec![] },
         associated_cens: AssociatedCens { cens: vec![] },
@@ -139,28 +134,13 @@ mod tests {
         let id = default_vpc(&st, "cn-hangzhou");
         let run = |pairs: &[(&str, &str)]| handle(&st, &ctx(), parse(&params(pairs))?);
         let r = run(&[("RegionId", "cn-hangzhou"), ("VpcId", &id)]).unwrap();
-        assert_eq!(
-            (r.status, r.is_default, r.vswitch_ids.ids.len()),
-            ("Available", true, 4)
-        );
+        assert_eq!((r.status, r.is_default, r.vswitch_ids.ids.len()), ("Available", true, 4));
         for (pairs, code, status) in [
             (vec![("RegionId", "cn-hangzhou")], "MissingVpcId", 400),
             (vec![("VpcId", id.as_str())], "MissingRegionId", 400),
-            (
-                vec![("RegionId", "cn-hangzhou"), ("VpcId", "vpc-missing")],
-                "InvalidVpcId.NotFound",
-                404,
-            ),
-            (
-                vec![("RegionId", "cn-beijing"), ("VpcId", id.as_str())],
-                "InvalidVpcId.NotFound",
-                404,
-            ),
-            (
-                vec![("RegionId", "cn-hangzhou"), ("VpcId", id.as_str()), ("DryRun", "True")],
-                "DryRunOperation",
-                400,
-            ),
+            (vec![("RegionId", "cn-hangzhou"), ("VpcId", "vpc-missing")], "InvalidVpcId.NotFound", 404),
+            (vec![("RegionId", "cn-beijing"), ("VpcId", id.as_str())], "InvalidVpcId.NotFound", 404),
+            (vec![("RegionId", "cn-hangzhou"), ("VpcId", id.as_str()), ("DryRun", "True")], "DryRunOperation", 400),
         ] {
             let e = run(&pairs).err().unwrap();
             assert_eq!((e.code().as_ref(), e.status()), (code, status), "{pairs:?}");

@@ -23,12 +23,8 @@ pub struct Request {
 }
 
 pub fn parse(p: &Params) -> Result<Request, ApiError> {
-    let vpc_ids = p.opt("VpcId").map(|s| {
-        s.split(',')
-            .map(|x| x.trim().to_owned())
-            .filter(|x| !x.is_empty())
-            .collect::<Vec<_>>()
-    });
+    let vpc_ids =
+        p.opt("VpcId").map(|s| s.split(',').map(|x| x.trim().to_owned()).filter(|x| !x.is_empty()).collect::<Vec<_>>());
     if vpc_ids.as_ref().is_some_and(|v| v.len() > 20) {
         return Err(ApiError::InvalidVpcIdNumber);
     }
@@ -164,29 +160,18 @@ pub fn handle(st: &AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Response
             dhcp_options_set_status: String::new(),
             dns_hostname_status: if v.dns_hostname { "ENABLED" } else { "DISABLED" },
             enabled_ipv6: v.enable_ipv6,
-            vswitch_ids: VSwitchIds {
-                ids: vswitch_ids(region, v),
-            },
-            user_cidrs: UserCidrs {
-                cidrs: v.user_cidrs.clone(),
-            },
+            vswitch_ids: VSwitchIds { ids: vswitch_ids(region, v) },
+            user_cidrs: UserCidrs { cidrs: v.user_cidrs.clone() },
             nat_gateway_ids: NatGatewayIds {
                 ids: region.nat_gateways_of_vpc(&v.id).iter().map(|g| g.id.clone()).collect(),
             },
-            router_table_ids: RouterTableIds {
-                ids: vec![v.route_table_id.clone()],
-            },
+            router_table_ids: RouterTableIds { ids: vec![v.route_table_id.clone()] },
             secondary_cidr_blocks: SecondaryCidrBlocks { cidrs: vec![] },
             ipv6_cidr_blocks: Ipv6CidrBlocks { blocks: vec![] },
             tags: KeyValueTags::of(&v.tags),
         })
         .collect();
-    Ok(Response {
-        total_count: total,
-        page_number: req.paging.number,
-        page_size: req.paging.size,
-        vpcs: Vpcs { vpc },
-    })
+    Ok(Response { total_count: total, page_number: req.paging.number, page_size: req.paging.size, vpcs: Vpcs { vpc } })
 }
 
 #[cfg(test)]
@@ -211,59 +196,24 @@ mod tests {
                 ("Tag.1.Key", "k"),
                 ("Tag.1.Value", if i % 2 == 0 { "even" } else { "odd" }),
             ]);
-            ids.push(
-                create_vpc::handle(&mut st, &ctx(), create_vpc::parse(&p).unwrap())
-                    .unwrap()
-                    .vpc_id,
-            );
+            ids.push(create_vpc::handle(&mut st, &ctx(), create_vpc::parse(&p).unwrap()).unwrap().vpc_id);
         }
         let all = run(&st, &[("RegionId", "cn-shanghai")]).unwrap();
         assert_eq!(all.total_count, 6);
         assert_eq!(all.vpcs.vpc[0].vpc_id, ids[4], "newest first");
-        let page2 = run(
-            &st,
-            &[("RegionId", "cn-shanghai"), ("PageSize", "4"), ("PageNumber", "2")],
-        )
-        .unwrap();
+        let page2 = run(&st, &[("RegionId", "cn-shanghai"), ("PageSize", "4"), ("PageNumber", "2")]).unwrap();
         assert_eq!((page2.total_count, page2.vpcs.vpc.len()), (6, 2));
         let past = run(&st, &[("RegionId", "cn-shanghai"), ("PageNumber", "99")]).unwrap();
         assert!(past.vpcs.vpc.is_empty());
-        assert_eq!(
-            run(&st, &[("RegionId", "cn-shanghai"), ("IsDefault", "true")])
-                .unwrap()
-                .total_count,
-            1
-        );
-        assert_eq!(
-            run(&st, &[("RegionId", "cn-shanghai"), ("VpcName", "v3")])
-                .unwrap()
-                .vpcs
-                .vpc[0]
-                .vpc_id,
-            ids[3]
-        );
+        assert_eq!(run(&st, &[("RegionId", "cn-shanghai"), ("IsDefault", "true")]).unwrap().total_count, 1);
+        assert_eq!(run(&st, &[("RegionId", "cn-shanghai"), ("VpcName", "v3")]).unwrap().vpcs.vpc[0].vpc_id, ids[3]);
         let two = format!("{},{}", ids[0], ids[1]);
+        assert_eq!(run(&st, &[("RegionId", "cn-shanghai"), ("VpcId", &two)]).unwrap().total_count, 2);
         assert_eq!(
-            run(&st, &[("RegionId", "cn-shanghai"), ("VpcId", &two)])
-                .unwrap()
-                .total_count,
-            2
-        );
-        assert_eq!(
-            run(
-                &st,
-                &[("RegionId", "cn-shanghai"), ("Tag.1.Key", "k"), ("Tag.1.Value", "even")]
-            )
-            .unwrap()
-            .total_count,
+            run(&st, &[("RegionId", "cn-shanghai"), ("Tag.1.Key", "k"), ("Tag.1.Value", "even")]).unwrap().total_count,
             3
         );
-        assert_eq!(
-            run(&st, &[("RegionId", "cn-shanghai"), ("VpcId", "vpc-nope")])
-                .unwrap()
-                .total_count,
-            0
-        );
+        assert_eq!(run(&st, &[("RegionId", "cn-shanghai"), ("VpcId", "vpc-nope")]).unwrap().total_count, 0);
     }
 
     #[test]
@@ -273,14 +223,8 @@ mod tests {
         for (pairs, code) in [
             (vec![], "MissingRegionId"),
             (vec![("RegionId", "x")], "InvalidRegionId.NotFound"),
-            (
-                vec![("RegionId", "cn-hangzhou"), ("PageSize", "51")],
-                "InvalidParameter",
-            ),
-            (
-                vec![("RegionId", "cn-hangzhou"), ("VpcId", many.as_str())],
-                "InvalidVpcIdNumber.NotSupported",
-            ),
+            (vec![("RegionId", "cn-hangzhou"), ("PageSize", "51")], "InvalidParameter"),
+            (vec![("RegionId", "cn-hangzhou"), ("VpcId", many.as_str())], "InvalidVpcIdNumber.NotSupported"),
             (vec![("RegionId", "cn-hangzhou"), ("DryRun", "true")], "DryRunOperation"),
         ] {
             assert_eq!(run(&st, &pairs).err().unwrap().code(), code, "{pairs:?}");

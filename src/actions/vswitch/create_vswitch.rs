@@ -33,15 +33,7 @@ pub fn parse(p: &Params) -> Result<Request, ApiError> {
         return Err(ApiError::InvalidVSwitchDescriptionMalformed);
     }
     p.opt_int("Ipv6CidrBlock", 0, 255)?;
-    Ok(Request {
-        region_id: p.opt_string("RegionId"),
-        vpc_id,
-        zone_id,
-        cidr,
-        name,
-        description,
-        tags: p.tags("Tag")?,
-    })
+    Ok(Request { region_id: p.opt_string("RegionId"), vpc_id, zone_id, cidr, name, description, tags: p.tags("Tag")? })
 }
 
 #[derive(Debug, Serialize)]
@@ -60,11 +52,7 @@ pub fn handle(st: &mut AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Resp
     if region.zone(&req.zone_id).is_none() {
         return Err(ApiError::InvalidZoneIdNotFound);
     }
-    let net: ipnet::Ipv4Net = req
-        .cidr
-        .trim()
-        .parse()
-        .map_err(|_| ApiError::InvalidCidrBlockMalformed)?;
+    let net: ipnet::Ipv4Net = req.cidr.trim().parse().map_err(|_| ApiError::InvalidCidrBlockMalformed)?;
     if net.network() != net.addr() {
         return Err(ApiError::InvalidCidrBlockMalformed);
     }
@@ -80,20 +68,13 @@ pub fn handle(st: &mut AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Resp
     let region_state = st.region(&vpc.region_id)?;
     let siblings: Vec<&VSwitch> = region_state.vswitches.values().filter(|s| s.vpc_id == vpc.id).collect();
     if let Some(o) = siblings.iter().find(|s| overlaps(&s.cidr, &net)) {
-        return Err(ApiError::InvalidCidrBlockOverlapped {
-            other: format!("{} ({})", o.id, o.cidr),
-        });
+        return Err(ApiError::InvalidCidrBlockOverlapped { other: format!("{} ({})", o.id, o.cidr) });
     }
     if siblings.len() >= ctx.quotas.vswitches_per_vpc {
-        return Err(ApiError::QuotaExceededVSwitch {
-            limit: ctx.quotas.vswitches_per_vpc,
-        });
+        return Err(ApiError::QuotaExceededVSwitch { limit: ctx.quotas.vswitches_per_vpc });
     }
-    let (region_id, route_table_id, resource_group_id) = (
-        vpc.region_id.clone(),
-        vpc.route_table_id.clone(),
-        vpc.resource_group_id.clone(),
-    );
+    let (region_id, route_table_id, resource_group_id) =
+        (vpc.region_id.clone(), vpc.route_table_id.clone(), vpc.resource_group_id.clone());
     let id = st.ids.resource_id("vsw", &region.id_code);
     let seq = st.next_seq();
     let delay = ctx.delays.vswitch_create_ms;
@@ -106,11 +87,7 @@ pub fn handle(st: &mut AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Resp
         name: req.name,
         description: req.description,
         is_default: false,
-        status: if delay == 0 {
-            VSwitchStatus::Available
-        } else {
-            VSwitchStatus::Pending
-        },
+        status: if delay == 0 { VSwitchStatus::Available } else { VSwitchStatus::Pending },
         created_ms: ctx.now,
         route_table_id,
         resource_group_id,
@@ -120,13 +97,7 @@ pub fn handle(st: &mut AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Resp
     };
     st.region_mut(&region_id)?.vswitches.insert(id.clone(), vsw);
     if delay > 0 {
-        st.timers.schedule(
-            ctx.now + delay,
-            Due::VSwitchAvailable {
-                region: region_id,
-                id: id.clone(),
-            },
-        );
+        st.timers.schedule(ctx.now + delay, Due::VSwitchAvailable { region: region_id, id: id.clone() });
     }
     Ok(Response { vswitch_id: id })
 }
@@ -139,31 +110,20 @@ mod tests {
 
     fn new_vpc(st: &mut AccountState, delay: u64) -> String {
         let p = params(&[("RegionId", "cn-hangzhou"), ("CidrBlock", "10.0.0.0/16")]);
-        create_vpc::handle(st, &ctx_with_delay(delay), create_vpc::parse(&p).unwrap())
-            .unwrap()
-            .vpc_id
+        create_vpc::handle(st, &ctx_with_delay(delay), create_vpc::parse(&p).unwrap()).unwrap().vpc_id
     }
 
     #[test]
     fn creates_and_becomes_available() {
         let mut st = state();
         let vpc = new_vpc(&mut st, 0);
-        let p = params(&[
-            ("VpcId", &vpc),
-            ("ZoneId", "cn-hangzhou-i"),
-            ("CidrBlock", "10.0.1.0/24"),
-            ("VSwitchName", "a"),
-        ]);
-        let id = handle(&mut st, &ctx_with_delay(300), parse(&p).unwrap())
-            .unwrap()
-            .vswitch_id;
+        let p =
+            params(&[("VpcId", &vpc), ("ZoneId", "cn-hangzhou-i"), ("CidrBlock", "10.0.1.0/24"), ("VSwitchName", "a")]);
+        let id = handle(&mut st, &ctx_with_delay(300), parse(&p).unwrap()).unwrap().vswitch_id;
         let v = &st.regions["cn-hangzhou"].vswitches[&id];
         assert_eq!((v.status, v.available_ip_count()), (VSwitchStatus::Pending, 252));
         st.settle(NOW + 300);
-        assert_eq!(
-            st.regions["cn-hangzhou"].vswitches[&id].status,
-            VSwitchStatus::Available
-        );
+        assert_eq!(st.regions["cn-hangzhou"].vswitches[&id].status, VSwitchStatus::Available);
     }
 
     #[test]
@@ -171,33 +131,19 @@ mod tests {
         let mut st = state();
         let vpc = new_vpc(&mut st, 0);
         let pending = new_vpc(&mut st, 1000);
-        let p = params(&[
-            ("VpcId", &vpc),
-            ("ZoneId", "cn-hangzhou-i"),
-            ("CidrBlock", "10.0.0.0/24"),
-        ]);
+        let p = params(&[("VpcId", &vpc), ("ZoneId", "cn-hangzhou-i"), ("CidrBlock", "10.0.0.0/24")]);
         handle(&mut st, &ctx(), parse(&p).unwrap()).unwrap();
         let before = serde_json::to_value(&st.regions).unwrap();
         let v = vpc.as_str();
         let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
-            (
-                vec![("ZoneId", "cn-hangzhou-i"), ("CidrBlock", "10.0.1.0/24")],
-                "MissingVpcId",
-            ),
+            (vec![("ZoneId", "cn-hangzhou-i"), ("CidrBlock", "10.0.1.0/24")], "MissingVpcId"),
             (vec![("VpcId", v), ("CidrBlock", "10.0.1.0/24")], "MissingZoneId"),
             (vec![("VpcId", v), ("ZoneId", "cn-hangzhou-i")], "MissingCidrBlock"),
             (
-                vec![
-                    ("VpcId", "vpc-x"),
-                    ("ZoneId", "cn-hangzhou-i"),
-                    ("CidrBlock", "10.0.1.0/24"),
-                ],
+                vec![("VpcId", "vpc-x"), ("ZoneId", "cn-hangzhou-i"), ("CidrBlock", "10.0.1.0/24")],
                 "InvalidVpcId.NotFound",
             ),
-            (
-                vec![("VpcId", v), ("ZoneId", "cn-beijing-g"), ("CidrBlock", "10.0.1.0/24")],
-                "InvalidZoneId.NotFound",
-            ),
+            (vec![("VpcId", v), ("ZoneId", "cn-beijing-g"), ("CidrBlock", "10.0.1.0/24")], "InvalidZoneId.NotFound"),
             (
                 vec![("VpcId", v), ("ZoneId", "cn-hangzhou-i"), ("CidrBlock", "10.0.1.0/30")],
                 "InvalidCirdrBlock.MaskLength",
@@ -206,24 +152,10 @@ mod tests {
                 vec![("VpcId", v), ("ZoneId", "cn-hangzhou-i"), ("CidrBlock", "10.0.1.1/24")],
                 "InvalidCidrBlock.Malformed",
             ),
+            (vec![("VpcId", v), ("ZoneId", "cn-hangzhou-i"), ("CidrBlock", "nonsense")], "InvalidCidrBlock.Malformed"),
+            (vec![("VpcId", v), ("ZoneId", "cn-hangzhou-i"), ("CidrBlock", "192.168.0.0/24")], "InvalidParameter"),
             (
-                vec![("VpcId", v), ("ZoneId", "cn-hangzhou-i"), ("CidrBlock", "nonsense")],
-                "InvalidCidrBlock.Malformed",
-            ),
-            (
-                vec![
-                    ("VpcId", v),
-                    ("ZoneId", "cn-hangzhou-i"),
-                    ("CidrBlock", "192.168.0.0/24"),
-                ],
-                "InvalidParameter",
-            ),
-            (
-                vec![
-                    ("VpcId", v),
-                    ("ZoneId", "cn-hangzhou-i"),
-                    ("CidrBlock", "10.0.0.128/25"),
-                ],
+                vec![("VpcId", v), ("ZoneId", "cn-hangzhou-i"), ("CidrBlock", "10.0.0.128/25")],
                 "InvalidCidrBlock.Overlapped",
             ),
             (
@@ -231,11 +163,7 @@ mod tests {
                 "InvalidCidrBlock.Overlapped",
             ),
             (
-                vec![
-                    ("VpcId", pending.as_str()),
-                    ("ZoneId", "cn-hangzhou-i"),
-                    ("CidrBlock", "10.0.1.0/24"),
-                ],
+                vec![("VpcId", pending.as_str()), ("ZoneId", "cn-hangzhou-i"), ("CidrBlock", "10.0.1.0/24")],
                 "IncorrectVpcStatus",
             ),
             (

@@ -42,9 +42,7 @@ pub fn handle(st: &mut AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Resp
         .map(|g| g.id.as_str())
         .collect();
     if !users.is_empty() {
-        return Err(ApiError::DependencyViolationEnhancedNatgw {
-            nat_gateway_ids: users.join(", "),
-        });
+        return Err(ApiError::DependencyViolationEnhancedNatgw { nat_gateway_ids: users.join(", ") });
     }
     if req.dry_run {
         return Err(ApiError::DryRunOperation);
@@ -64,24 +62,14 @@ mod tests {
     fn deletes_and_refuses() {
         let mut st = state();
         let vpc = default_vpc(&st, "cn-hangzhou");
-        let p = params(&[
-            ("VpcId", &vpc),
-            ("ZoneId", "cn-hangzhou-h"),
-            ("CidrBlock", "172.20.0.0/24"),
-        ]);
+        let p = params(&[("VpcId", &vpc), ("ZoneId", "cn-hangzhou-h"), ("CidrBlock", "172.20.0.0/24")]);
         let pending = create_vswitch::handle(&mut st, &ctx_with_delay(100), create_vswitch::parse(&p).unwrap())
             .unwrap()
             .vswitch_id;
         let run =
             |st: &mut AccountState, pairs: &[(&str, &str)]| parse(&params(pairs)).and_then(|q| handle(st, &ctx(), q));
-        assert_eq!(
-            run(&mut st, &[("VSwitchId", &pending)]).err().unwrap().code(),
-            "IncorrectVSwitchStatus"
-        );
-        assert_eq!(
-            run(&mut st, &[("VSwitchId", "vsw-x")]).err().unwrap().code(),
-            "InvalidVSwitchId.NotFound"
-        );
+        assert_eq!(run(&mut st, &[("VSwitchId", &pending)]).err().unwrap().code(), "IncorrectVSwitchStatus");
+        assert_eq!(run(&mut st, &[("VSwitchId", "vsw-x")]).err().unwrap().code(), "InvalidVSwitchId.NotFound");
         assert_eq!(run(&mut st, &[]).err().unwrap().code(), "MissingVSwitchId");
         st.settle(NOW + 100);
         run(&mut st, &[("RegionId", "cn-hangzhou"), ("VSwitchId", &pending)]).unwrap();

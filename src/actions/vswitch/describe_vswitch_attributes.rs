@@ -36,9 +36,7 @@ pub fn handle(st: &AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Response
     if req.dry_run {
         return Err(ApiError::DryRunOperation);
     }
-    Ok(Response {
-        vswitch: view(v, st.owner_id),
-    })
+    Ok(Response { vswitch: view(v, st.owner_id) })
 }
 
 #[cfg(test)]
@@ -54,17 +52,8 @@ mod tests {
         let r = run(&[("VSwitchId", &id)]).unwrap();
         assert_eq!((r.vswitch.status, r.vswitch.is_default), ("Available", true));
         assert_eq!(r.vswitch.available_ip_address_count, 4092);
-        assert_eq!(
-            run(&[("RegionId", "cn-hangzhou"), ("VSwitchId", &id)])
-                .err()
-                .unwrap()
-                .status(),
-            404
-        );
+        assert_eq!(run(&[("RegionId", "cn-hangzhou"), ("VSwitchId", &id)]).err().unwrap().status(), 404);
         assert_eq!(run(&[]).err().unwrap().code(), "MissingVSwitchId");
-        assert_eq!(
-            run(&[("VSwitchId", "vsw-none")]).err().unwrap().code(),
-            "InvalidVSwitchId.NotFound"
-        );
+        assert_eq!(run(&[("VSwitchId", "vsw-none")]).err().unwrap().code(), "InvalidVSwitchId.NotFound");
     }
 }

@@ -33,12 +33,9 @@ pub fn parse(p: &Params) -> Result<Request, ApiError> {
     Ok(Request {
         region_id,
         vpc_id,
-        vswitch_ids: p.opt("VSwitchId").map(|s| {
-            s.split(',')
-                .map(|x| x.trim().to_owned())
-                .filter(|x| !x.is_empty())
-                .collect()
-        }),
+        vswitch_ids: p
+            .opt("VSwitchId")
+            .map(|s| s.split(',').map(|x| x.trim().to_owned()).filter(|x| !x.is_empty()).collect()),
         zone_id: p.opt_string("ZoneId"),
         name: p.opt_string("VSwitchName"),
         is_default: p.opt_bool("IsDefault")?,
@@ -111,9 +108,7 @@ pub fn handle(st: &AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Response
         total_count: total,
         page_number: req.paging.number,
         page_size: req.paging.size,
-        vswitches: VSwitches {
-            vswitch: items.into_iter().map(|v| view(v, st.owner_id)).collect(),
-        },
+        vswitches: VSwitches { vswitch: items.into_iter().map(|v| view(v, st.owner_id)).collect() },
     })
 }
 
@@ -128,30 +123,11 @@ mod tests {
         let vpc = default_vpc(&st, "cn-hangzhou");
         let run = |pairs: &[(&str, &str)]| handle(&st, &ctx(), parse(&params(pairs))?);
         assert_eq!(run(&[("RegionId", "cn-hangzhou")]).unwrap().total_count, 4);
-        assert_eq!(
-            run(&[("VpcId", &vpc)]).unwrap().total_count,
-            4,
-            "VpcId alone finds the region"
-        );
-        assert_eq!(
-            run(&[("RegionId", "cn-hangzhou"), ("ZoneId", "cn-hangzhou-j")])
-                .unwrap()
-                .total_count,
-            1
-        );
-        assert_eq!(
-            run(&[("RegionId", "cn-hangzhou"), ("PageSize", "3")])
-                .unwrap()
-                .vswitches
-                .vswitch
-                .len(),
-            3
-        );
+        assert_eq!(run(&[("VpcId", &vpc)]).unwrap().total_count, 4, "VpcId alone finds the region");
+        assert_eq!(run(&[("RegionId", "cn-hangzhou"), ("ZoneId", "cn-hangzhou-j")]).unwrap().total_count, 1);
+        assert_eq!(run(&[("RegionId", "cn-hangzhou"), ("PageSize", "3")]).unwrap().vswitches.vswitch.len(), 3);
         assert_eq!(run(&[("VpcId", "vpc-unknown")]).unwrap().total_count, 0);
         assert_eq!(run(&[]).err().unwrap().code(), "MissingRegionId");
-        assert_eq!(
-            run(&[("RegionId", "x")]).err().unwrap().code(),
-            "InvalidRegionId.NotFound"
-        );
+        assert_eq!(run(&[("RegionId", "x")]).err().unwrap().code(), "InvalidRegionId.NotFound");
     }
 }

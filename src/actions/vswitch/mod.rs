@@ -61,10 +61,7 @@ pub fn view(v: &VSwitch, owner_id: u64) -> VSwitchOut {
         network_acl_id: String::new(),
         owner_id,
         share_type: String::new(),
-        route_table: RouteTable {
-            route_table_id: v.route_table_id.clone(),
-            route_table_type: "System",
-        },
+        route_table: RouteTable { route_table_id: v.route_table_id.clone(), route_table_type: "System" },
         tags: KeyValueTags::of(&v.tags),
     }
 }
