@@ -566,7 +566,7 @@ impl Account {
 pub struct Store {
     pub world: Arc<World>,
     accounts: RwLock<HashMap<String, Arc<Account>>>,
-    seed: u64,
+    seed: parking_lot::Mutex<u64>,
     /// EIP addresses per region, shared by every account.
     pub pools: Mutex<Pools>,
 }
@@ -579,7 +579,7 @@ impl Store {
             .map(|spec| (spec.access_key_id.clone(), Arc::new(Account::new(&world, spec, seed))))
             .collect();
         let pools = world.regions.iter().map(|r| (r.region_id.clone(), IpPool::new(r.eip_pool.clone()))).collect();
-        Store { world, accounts: RwLock::new(accounts), seed, pools: Mutex::new(pools) }
+        Store { world, accounts: RwLock::new(accounts), seed: Mutex::new(seed), pools: Mutex::new(pools) }
     }
 
     pub fn account(&self, access_key_id: &str) -> Option<Arc<Account>> {
@@ -598,7 +598,7 @@ impl Store {
         let Some(acc) = self.account(access_key_id) else {
             return false;
         };
-        let mut fresh = AccountState::initial(&self.world, &acc.spec, self.seed);
+        let mut fresh = AccountState::initial(&self.world, &acc.spec, *self.seed.lock());
         let old = {
             let mut st = acc.state.write();
             fresh.ids = st.ids.clone();
@@ -626,6 +626,50 @@ impl Store {
             self.reset_account(id);
         }
         ids
+    }
+
+    /// Adds an account at run time (its own default world, as the world file describes one).
+    /// Refused when the AccessKeyId exists already.
+    pub fn add_account(&self, spec: AccountSpec) -> Result<(), String> {
+        if spec.access_key_id.is_empty() || spec.access_key_secret.is_empty() {
+            return Err("access_key_id and access_key_secret must not be empty".into());
+        }
+        let mut accounts = self.accounts.write();
+        if accounts.contains_key(&spec.access_key_id) {
+            return Err(format!("an account with AccessKeyId {:?} exists already", spec.access_key_id));
+        }
+        let acc = Account::new(&self.world, &spec, *self.seed.lock());
+        accounts.insert(spec.access_key_id.clone(), Arc::new(acc));
+        Ok(())
+    }
+
+    /// Restarts every account's id generator from `seed` (the same requests in the same order then
+    /// give the same ids). Default-world ids do not depend on the seed.
+    pub fn reseed(&self, seed: u64) {
+        *self.seed.lock() = seed;
+        for acc in self.accounts.read().values() {
+            acc.state.write().ids = IdGen::new(seed ^ hash_str(&acc.access_key_id));
+        }
+    }
+
+    /// A consistent copy of every account at one moment (all read locks held together, taken in
+    /// AccessKeyId order), with the transitions due at `now` applied to the copies.
+    pub fn snapshot_all(&self, now: Millis) -> Vec<AccountState> {
+        let accounts = self.accounts();
+        let guards: Vec<_> = accounts.iter().map(|a| a.state.read()).collect();
+        let mut copies: Vec<AccountState> = guards.iter().map(|g| (**g).clone()).collect();
+        drop(guards);
+        for c in &mut copies {
+            c.settle(now);
+        }
+        copies
+    }
+
+    /// Every account, in AccessKeyId order.
+    pub fn accounts(&self) -> Vec<Arc<Account>> {
+        let mut v: Vec<Arc<Account>> = self.accounts.read().values().cloned().collect();
+        v.sort_by(|a, b| a.access_key_id.cmp(&b.access_key_id));
+        v
     }
 }
 
