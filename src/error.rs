@@ -209,6 +209,65 @@ pub enum ApiError {
     #[error("bad AssociatedInstanceType")]
     InvalidAssociatedInstanceType,
 
+    // ----- DNAT and SNAT entries -----
+    #[error("forward table not found")]
+    InvalidForwardTableIdNotFound,
+    #[error("forward entry not found")]
+    InvalidForwardEntryIdNotFound,
+    #[error("snat table not found")]
+    InvalidSnatTableIdNotFound,
+    #[error("snat entry not found")]
+    InvalidSnatEntryIdNotFound,
+    #[error("bad ExternalIp")]
+    InvalidExternalIpMalformed,
+    #[error("bad InternalIp")]
+    InvalidInternalIpMalformed,
+    #[error("bad ExternalPort")]
+    InvalidExternalPortMalformed { reason: &'static str },
+    #[error("bad InternalPort")]
+    InvalidInternalPortMalformed { reason: &'static str },
+    #[error("bad IpProtocol")]
+    InvalidProtocolValueNotSupported,
+    #[error("ExternalIp not on the gateway (no such EIP)")]
+    InvalidExternalIpNotFound,
+    #[error("ExternalIp not on this gateway")]
+    InvalidIpNotInNatgw,
+    #[error("EIP still associating")]
+    EipInBinding { ip: String },
+    #[error("internal ip outside the vpc")]
+    InternalIpOutOfVpcCidr,
+    #[error("ExternalIp used by SNAT")]
+    ExternalIpUsedInSnatTable { entries: String },
+    #[error("SnatIp used by DNAT")]
+    IpUsedInForwardTable { entries: String },
+    #[error("dnat tuple conflict")]
+    ForwardEntryConflict { entry: String, side: &'static str },
+    #[error("forward quota")]
+    ForwardQuotaExceeded { limit: usize },
+    #[error("snat quota")]
+    SnatEntryCountLimited { limit: usize },
+    #[error("entry status blocks")]
+    IncorretForwardEntryStatus { detail: String },
+    #[error("entry status blocks")]
+    IncorretSnatEntryStatus { detail: String },
+    #[error("bad SnatIp")]
+    InvalidSnatIpMalformed,
+    #[error("SnatIp not on the gateway")]
+    InvalidSnatIpNotFound { ip: String },
+    #[error("too many SnatIps")]
+    SnatIpPoolCountTooMany { limit: usize },
+    #[error("vswitch has an snat entry")]
+    SourceVSwitchIdDuplicated { entry: String },
+    #[error("snat cidr conflict")]
+    SnatCidrConflict { entry: String },
+    /// The NAT reference's generic `INVALID_PARAMETER` (CreateSnatEntry).
+    #[error("INVALID_PARAMETER {0}")]
+    SnatInvalidParameter(&'static str),
+    #[error("ForwardTableId and NatGatewayId both missing")]
+    DescribeForwardParamInvalid,
+    #[error("eni not found")]
+    InvalidNetworkInterfaceIdNotFound,
+
     // ----- tags -----
     #[error("resource not found")]
     InvalidResourceIdNotFound { id: String },
@@ -311,6 +370,34 @@ impl ApiError {
             NatConvertUnsupported => "OperationUnsupported.NatConvert",
             VswNotExist => "OperationFailed.VswNotExist",
             InvalidResourceIdNotFound { .. } => "InvalidResourceId.NotFound",
+            InvalidForwardTableIdNotFound => "InvalidForwardTableId.NotFound",
+            InvalidForwardEntryIdNotFound => "InvalidForwardEntryId.NotFound",
+            InvalidSnatTableIdNotFound => "InvalidSnatTableId.NotFound",
+            InvalidSnatEntryIdNotFound => "InvalidSnatEntryId.NotFound",
+            InvalidExternalIpMalformed => "InvalidExternalIp.Malformed",
+            InvalidInternalIpMalformed => "InvalidInternalIp.Malformed",
+            InvalidExternalPortMalformed { .. } => "InvalidExternalPort.Malformed",
+            InvalidInternalPortMalformed { .. } => "InvalidInternalPort.Malformed",
+            InvalidProtocolValueNotSupported => "InvalidProtocal.ValueNotSupported",
+            InvalidExternalIpNotFound => "InvalidExternalIp.NotFound",
+            InvalidIpNotInNatgw => "InvalidIp.NotInNatgw",
+            EipInBinding { .. } => "OperationUnsupported.EipInBinding",
+            InternalIpOutOfVpcCidr => "Forbidden.InternalIpOutOfVpcCIDR",
+            ExternalIpUsedInSnatTable { .. } => "Forbidden.ExternalIp.UsedInSnatTable",
+            IpUsedInForwardTable { .. } => "Forbidden.IpUsedInForwardTable",
+            ForwardEntryConflict { .. } => "OperationUnsupported.PortConflict",
+            ForwardQuotaExceeded { .. } => "QuotaExceeded",
+            SnatEntryCountLimited { .. } => "Forbidden.SnatEntryCountLimited",
+            IncorretForwardEntryStatus { .. } => "IncorretForwardEntryStatus",
+            IncorretSnatEntryStatus { .. } => "IncorretSnatEntryStatus",
+            InvalidSnatIpMalformed => "InvalidSnatIp.Malformed",
+            InvalidSnatIpNotFound { .. } => "InvalidSnatIp.NotFound",
+            SnatIpPoolCountTooMany { .. } => "SNAT_IP_POOL_COUNT_TOO_MANY",
+            SourceVSwitchIdDuplicated { .. } => "Forbidden.SourceVSwitchId.Duplicated",
+            SnatCidrConflict { .. } => "OperationUnsupported.CidrConflict",
+            SnatInvalidParameter(_) => "INVALID_PARAMETER",
+            DescribeForwardParamInvalid => "DESCRIBE_FORWARD_PARAM_INVALID",
+            InvalidNetworkInterfaceIdNotFound => "InvalidNetworkInterfaceId.NotFound",
             InvalidAllocationIdNotFound => "InvalidAllocationId.NotFound",
             QuotaExceededEip { .. } => "QuotaExceeded.Eip",
             InsufficientEip => "OperationFailed.InsufficientEIP",
@@ -348,7 +435,14 @@ impl ApiError {
             | InvalidResourceIdNotFound { .. }
             | InvalidAllocationIdNotFound
             | InvalidInstanIdNotFound
-            | InvalidBindInstanceNotFound => 404,
+            | InvalidBindInstanceNotFound
+            | InvalidForwardTableIdNotFound
+            | InvalidForwardEntryIdNotFound
+            | InvalidSnatTableIdNotFound
+            | InvalidSnatEntryIdNotFound
+            | InvalidExternalIpNotFound
+            | InvalidSnatIpNotFound { .. }
+            | InvalidNetworkInterfaceIdNotFound => 404,
             IncorrectStatusNatGateway { not_found: true, .. } => 404,
             UnsupportedHttpMethod => 403,
             BodyTooLarge { .. } => 413,
@@ -543,6 +637,70 @@ impl ApiError {
             }
             ChargeTypeIsPrepaid => "It's forbidden to release a prepaid EIP",
             InvalidAssociatedInstanceType => "The specified value of AssociatedInstanceType is not supported.",
+            InvalidForwardTableIdNotFound => "Specified forward table does not exist.",
+            InvalidForwardEntryIdNotFound => "Specified forward entry ID does not exist",
+            InvalidSnatTableIdNotFound => "Specified SNAT table does not exist.",
+            InvalidSnatEntryIdNotFound => "Specified SNAT entry does not exist.",
+            InvalidExternalIpMalformed => "The specified ExternalIp is not a valid IP address.",
+            InvalidInternalIpMalformed => "The specified InternalIp is not a valid IP address.",
+            InvalidExternalPortMalformed { reason } => {
+                return Cow::Owned(format!("The specified ExternalPort is not a valid port. {reason}"))
+            }
+            InvalidInternalPortMalformed { reason } => {
+                return Cow::Owned(format!("The specified InternalPort is not a valid port. {reason}"))
+            }
+            InvalidProtocolValueNotSupported => "The specified IpProtocol does not support.",
+            InvalidExternalIpNotFound => "Specified External Ip address does not found on the VRouter",
+            InvalidIpNotInNatgw => "The specified Ip not belong to natgateway.",
+            EipInBinding { ip } => {
+                return Cow::Owned(format!(
+                    "Create entry with eip in associating status is unsupported. {ip} is still Associating; retry when it is InUse."
+                ))
+            }
+            InternalIpOutOfVpcCidr => "The specified Internal Ip is Out of VPC CIDR.",
+            ExternalIpUsedInSnatTable { entries } => {
+                return Cow::Owned(format!("The specified ExternalIp is already used in SnatTable: {entries}."))
+            }
+            IpUsedInForwardTable { entries } => {
+                return Cow::Owned(format!("The specified SnatIp already used in forward table: {entries}."))
+            }
+            ForwardEntryConflict { entry, side } => {
+                return Cow::Owned(format!(
+                    "The {side} address, port and protocol are already used by DNAT entry {entry}."
+                ))
+            }
+            ForwardQuotaExceeded { limit } => {
+                return Cow::Owned(format!("Forward entry quota exceeded in this route table. The quota is {limit}."))
+            }
+            SnatEntryCountLimited { limit } => {
+                return Cow::Owned(format!("SNAT entry in the specified SNAT table reach it?s limit. The quota is {limit}."))
+            }
+            IncorretForwardEntryStatus { detail } => {
+                return Cow::Owned(format!("Some Forward entry status blocked this operation.. {detail}"))
+            }
+            IncorretSnatEntryStatus { detail } => {
+                return Cow::Owned(format!("Some Snat entry status blocked this operation.. {detail}"))
+            }
+            InvalidSnatIpMalformed => "The specified SnatIp is not a valid IP address.",
+            InvalidSnatIpNotFound { ip } => {
+                return Cow::Owned(format!("Specified SnatIp does not found on the NAT Gateway: {ip}."))
+            }
+            SnatIpPoolCountTooMany { limit } => {
+                return Cow::Owned(format!("The Snat pool ip too many. At most {limit} addresses per entry."))
+            }
+            SourceVSwitchIdDuplicated { entry } => {
+                return Cow::Owned(format!("The specified SourceCIDRis duplicated. SNAT entry {entry} already covers it."))
+            }
+            SnatCidrConflict { entry } => {
+                return Cow::Owned(format!(
+                    "The specified CIDR block conflicts with an existing SNAT entry: {entry}."
+                ))
+            }
+            SnatInvalidParameter(why) => return Cow::Owned(format!("The parameter invalid. {why}")),
+            DescribeForwardParamInvalid => "ForwardTableId and natGatewayId can not both be null",
+            InvalidNetworkInterfaceIdNotFound => {
+                "The specified network interface does not exist (the emulator models no ENIs)."
+            }
             InvalidResourceIdNotFound { id } => {
                 return Cow::Owned(format!("The specified resource {id} is not found."))
             }

@@ -23,7 +23,8 @@ use crate::error::ApiError;
 use crate::ids::{hash_str, IdGen};
 use crate::model::eip::Pools;
 use crate::model::{
-    Eip, EipStatus, ForwardEntry, IpPool, NatGateway, NatStatus, SnatEntry, VSwitch, VSwitchStatus, Vpc, VpcStatus,
+    Eip, EipStatus, EntryStatus, ForwardEntry, IpPool, NatGateway, NatStatus, SnatEntry, VSwitch, VSwitchStatus, Vpc,
+    VpcStatus,
 };
 use crate::world::{AccountSpec, Region, World};
 
@@ -42,6 +43,15 @@ pub struct Delays {
     pub eip_associate_ms: u64,
     /// EIP `Unassociating` → `Available`.
     pub eip_unassociate_ms: u64,
+    /// DNAT/SNAT entry `Pending` → `Available` (after create and modify).
+    pub entry_pending_ms: u64,
+    /// DNAT/SNAT entry `Deleting` → gone.
+    pub entry_delete_ms: u64,
+    /// The real service's table lock: while an entry of a table is `Pending`, no other entry of
+    /// that table can be created (`IncorretForwardEntryStatus`/`IncorretSnatEntryStatus`). Off by
+    /// default: it makes parallel creates fail, as they do in the cloud.
+    #[serde(default)]
+    pub entry_table_lock: bool,
 }
 
 impl Delays {
@@ -54,6 +64,9 @@ impl Delays {
             nat_delete_ms: ms,
             eip_associate_ms: ms,
             eip_unassociate_ms: ms,
+            entry_pending_ms: ms,
+            entry_delete_ms: ms,
+            entry_table_lock: false,
         }
     }
 }
@@ -71,6 +84,12 @@ pub struct Quotas {
     pub eips_per_nat_gateway: usize,
     /// The same in `EipBindMode=NAT`.
     pub eips_per_nat_gateway_nat_mode: usize,
+    /// DNAT entries per table (`natgw_quota_dnat_entry_num`).
+    pub forward_entries_per_table: usize,
+    /// SNAT entries per table.
+    pub snat_entries_per_table: usize,
+    /// Addresses in one SNAT entry's `SnatIp` list.
+    pub snat_ips_per_entry: usize,
 }
 
 impl Default for Quotas {
@@ -82,6 +101,9 @@ impl Default for Quotas {
             eips_per_region: 20,
             eips_per_nat_gateway: 20,
             eips_per_nat_gateway_nat_mode: 50,
+            forward_entries_per_table: 100,
+            snat_entries_per_table: 40,
+            snat_ips_per_entry: 64,
         }
     }
 }
@@ -132,6 +154,26 @@ pub enum Due {
     },
     /// EIP `Unassociating` → `Available` (the binding ends).
     EipUnbound {
+        region: String,
+        id: String,
+    },
+    /// DNAT entry `Pending` → `Available`.
+    ForwardAvailable {
+        region: String,
+        id: String,
+    },
+    /// DNAT entry `Deleting` → gone.
+    ForwardGone {
+        region: String,
+        id: String,
+    },
+    /// SNAT entry `Pending` → `Available`.
+    SnatAvailable {
+        region: String,
+        id: String,
+    },
+    /// SNAT entry `Deleting` → gone.
+    SnatGone {
         region: String,
         id: String,
     },
@@ -219,6 +261,20 @@ pub struct RegionState {
     pub released_eips: Vec<(String, std::net::Ipv4Addr, Millis)>,
 }
 
+/// Whether an address can serve a gateway's DNAT/SNAT entries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PublicIp {
+    Usable,
+    /// An EIP still `Associating` with the gateway (`OperationUnsupported.EipInBinding`).
+    Associating,
+    /// An EIP `Unassociating` from the gateway.
+    Leaving,
+    /// An EIP of the account that is not bound to this gateway.
+    NotOnGateway,
+    /// No EIP of the account has this address.
+    Unknown,
+}
+
 /// What hangs off a NAT gateway: the one place that DeleteNatGateway (and later EIPs, entries and
 /// bandwidth packages) ask "what blocks this gateway".
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -257,6 +313,37 @@ impl RegionState {
         for e in self.eips.values_mut().filter(|e| e.bound_to(nat_gateway_id)) {
             e.binding = None;
             e.status = EipStatus::Available;
+        }
+    }
+
+    /// The gateway that owns a DNAT table.
+    pub fn gateway_of_forward_table(&self, table_id: &str) -> Option<&NatGateway> {
+        self.nat_gateways.values().find(|g| g.forward_table_id == table_id)
+    }
+
+    /// The gateway that owns an SNAT table.
+    pub fn gateway_of_snat_table(&self, table_id: &str) -> Option<&NatGateway> {
+        self.nat_gateways.values().find(|g| g.snat_table_id == table_id)
+    }
+
+    /// Whether `ip` is a public address of `gw` that DNAT/SNAT entries may use: an EIP bound to it
+    /// (InUse), or for a VPC (intranet) gateway its own NAT IP.
+    pub fn public_ip_state(&self, gw: &NatGateway, ip: &str) -> PublicIp {
+        if !gw.is_internet() {
+            return if gw.private_ip.is_some_and(|p| p.to_string() == ip) {
+                PublicIp::Usable
+            } else {
+                PublicIp::Unknown
+            };
+        }
+        match self.eips.values().find(|e| e.ip.to_string() == ip) {
+            None => PublicIp::Unknown,
+            Some(e) if !e.bound_to(&gw.id) => PublicIp::NotOnGateway,
+            Some(e) => match e.status {
+                EipStatus::InUse => PublicIp::Usable,
+                EipStatus::Associating => PublicIp::Associating,
+                _ => PublicIp::Leaving,
+            },
         }
     }
 
@@ -454,6 +541,34 @@ impl AccountState {
                     if let Some(e) = self.regions.get_mut(&region).and_then(|r| r.eips.get_mut(&id)) {
                         if e.status == EipStatus::Associating {
                             e.status = EipStatus::InUse;
+                        }
+                    }
+                }
+                Due::ForwardAvailable { region, id } => {
+                    if let Some(e) = self.regions.get_mut(&region).and_then(|r| r.forward_entries.get_mut(&id)) {
+                        if e.status == EntryStatus::Pending {
+                            e.status = EntryStatus::Available;
+                        }
+                    }
+                }
+                Due::ForwardGone { region, id } => {
+                    if let Some(r) = self.regions.get_mut(&region) {
+                        if r.forward_entries.get(&id).is_some_and(|e| e.status == EntryStatus::Deleting) {
+                            r.forward_entries.remove(&id);
+                        }
+                    }
+                }
+                Due::SnatAvailable { region, id } => {
+                    if let Some(e) = self.regions.get_mut(&region).and_then(|r| r.snat_entries.get_mut(&id)) {
+                        if e.status == EntryStatus::Pending {
+                            e.status = EntryStatus::Available;
+                        }
+                    }
+                }
+                Due::SnatGone { region, id } => {
+                    if let Some(r) = self.regions.get_mut(&region) {
+                        if r.snat_entries.get(&id).is_some_and(|e| e.status == EntryStatus::Deleting) {
+                            r.snat_entries.remove(&id);
                         }
                     }
                 }

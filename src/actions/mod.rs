@@ -2,8 +2,10 @@
 //! `Response`; shared pieces of responses live here. Actions never import axum or `wire`.
 
 pub mod eip;
+pub mod forward_entry;
 pub mod nat_gateway;
 pub mod region;
+pub mod snat_entry;
 pub mod tag;
 pub mod vpc;
 pub mod vswitch;

@@ -1,0 +1,171 @@
+//! DescribeForwardTableEntries (ACTIONS.md §2.8, REAL-SERVICE §5.2): by ForwardTableId and/or
+//! NatGatewayId, every filter, paging (default 10, max 50), oldest first; an unknown
+//! ForwardEntryId gives an empty list (Terraform reads that as gone).
+
+use serde::Serialize;
+
+use super::parse_protocol;
+use crate::actions::page;
+use crate::error::ApiError;
+use crate::model::ForwardEntry;
+use crate::params::{Paging, Params};
+use crate::store::{AccountState, Ctx};
+
+pub struct Request {
+    region_id: String,
+    table_id: Option<String>,
+    nat_gateway_id: Option<String>,
+    entry_id: Option<String>,
+    external_ip: Option<String>,
+    external_port: Option<String>,
+    internal_ip: Option<String>,
+    internal_port: Option<String>,
+    protocol: Option<&'static str>,
+    name: Option<String>,
+    paging: Paging,
+}
+
+pub fn parse(p: &Params) -> Result<Request, ApiError> {
+    let region_id = p.required_string("RegionId")?;
+    let table_id = p.opt_string("ForwardTableId");
+    let nat_gateway_id = p.opt_string("NatGatewayId");
+    if table_id.is_none() && nat_gateway_id.is_none() {
+        return Err(ApiError::DescribeForwardParamInvalid);
+    }
+    Ok(Request {
+        region_id,
+        table_id,
+        nat_gateway_id,
+        entry_id: p.opt_string("ForwardEntryId"),
+        external_ip: p.opt_string("ExternalIp"),
+        external_port: p.opt_string("ExternalPort"),
+        internal_ip: p.opt_string("InternalIp"),
+        internal_port: p.opt_string("InternalPort"),
+        protocol: p.opt("IpProtocol").map(parse_protocol).transpose()?,
+        name: p.opt_string("ForwardEntryName"),
+        paging: p.paging(50)?,
+    })
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Response {
+    pub total_count: usize,
+    pub page_number: usize,
+    pub page_size: usize,
+    pub forward_table_entries: ForwardTableEntries,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ForwardTableEntries {
+    #[serde(rename = "ForwardTableEntry")]
+    pub items: Vec<ForwardEntryView>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ForwardEntryView {
+    pub forward_entry_id: String,
+    pub forward_table_id: String,
+    pub forward_entry_name: String,
+    pub nat_gateway_id: String,
+    pub external_ip: String,
+    pub external_port: String,
+    pub internal_ip: String,
+    pub internal_port: String,
+    pub ip_protocol: String,
+    pub status: &'static str,
+}
+
+pub fn view(e: &ForwardEntry) -> ForwardEntryView {
+    ForwardEntryView {
+        forward_entry_id: e.id.clone(),
+        forward_table_id: e.table_id.clone(),
+        forward_entry_name: e.name.clone(),
+        nat_gateway_id: e.nat_gateway_id.clone(),
+        external_ip: e.external_ip.clone(),
+        external_port: e.external_port.clone(),
+        internal_ip: e.internal_ip.clone(),
+        internal_port: e.internal_port.clone(),
+        ip_protocol: e.ip_protocol.clone(),
+        status: e.status.as_str(),
+    }
+}
+
+fn same_port(filter: &Option<String>, stored: &str) -> bool {
+    filter.as_ref().is_none_or(|f| f.eq_ignore_ascii_case(stored))
+}
+
+pub fn handle(st: &AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Response, ApiError> {
+    ctx.region(&req.region_id)?;
+    let rs = st.region(&req.region_id)?;
+    let gw = match (&req.table_id, &req.nat_gateway_id) {
+        (Some(t), _) => rs.gateway_of_forward_table(t).ok_or(ApiError::InvalidForwardTableIdNotFound)?,
+        (None, Some(g)) => rs.nat_gateways.get(g).ok_or(ApiError::InvalidNatGatewayIdNotFound)?,
+        (None, None) => return Err(ApiError::DescribeForwardParamInvalid),
+    };
+    let mut items: Vec<&ForwardEntry> =
+        if req.nat_gateway_id.as_ref().is_some_and(|g| *g != gw.id) { vec![] } else { rs.forward_entries_of(&gw.id) };
+    items.retain(|e| {
+        req.entry_id.as_ref().is_none_or(|i| &e.id == i)
+            && req.external_ip.as_ref().is_none_or(|i| &e.external_ip == i)
+            && same_port(&req.external_port, &e.external_port)
+            && req.internal_ip.as_ref().is_none_or(|i| &e.internal_ip == i)
+            && same_port(&req.internal_port, &e.internal_port)
+            && req.protocol.is_none_or(|p| e.ip_protocol == p)
+            && req.name.as_ref().is_none_or(|n| &e.name == n)
+    });
+    let (total, items) = page(items, req.paging);
+    Ok(Response {
+        total_count: total,
+        page_number: req.paging.number,
+        page_size: req.paging.size,
+        forward_table_entries: ForwardTableEntries { items: items.into_iter().map(view).collect() },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::actions::forward_entry::create_forward_entry::tests::{create, world_with_eip};
+    use crate::actions::testing::*;
+
+    #[test]
+    fn filters_and_pages() {
+        let mut st = state();
+        let (gw, ftb, _, ip) = world_with_eip(&mut st);
+        for i in 0..60u16 {
+            let port = (1000 + i).to_string();
+            create(
+                &mut st,
+                &[
+                    ("ForwardTableId", &ftb),
+                    ("ExternalIp", &ip),
+                    ("ExternalPort", &port),
+                    ("InternalIp", "172.16.0.10"),
+                    ("InternalPort", &port),
+                    ("IpProtocol", if i % 2 == 0 { "tcp" } else { "udp" }),
+                ],
+                0,
+            )
+            .unwrap();
+        }
+        let run = |pairs: &[(&str, &str)]| {
+            let mut all = vec![("RegionId", "cn-hangzhou")];
+            all.extend_from_slice(pairs);
+            parse(&params(&all)).and_then(|q| handle(&st, &ctx(), q))
+        };
+        let p1 = run(&[("ForwardTableId", &ftb), ("PageSize", "50")]).unwrap();
+        assert_eq!((p1.total_count, p1.forward_table_entries.items.len()), (60, 50));
+        let p2 = run(&[("ForwardTableId", &ftb), ("PageSize", "50"), ("PageNumber", "2")]).unwrap();
+        assert_eq!(p2.forward_table_entries.items.len(), 10);
+        assert_eq!(run(&[("NatGatewayId", &gw), ("IpProtocol", "UDP")]).unwrap().total_count, 30);
+        assert_eq!(run(&[("ForwardTableId", &ftb), ("ExternalPort", "1005")]).unwrap().total_count, 1);
+        assert_eq!(run(&[("ForwardTableId", &ftb), ("ForwardEntryId", "fwd-none")]).unwrap().total_count, 0);
+        assert_eq!(run(&[]).err().unwrap().code(), "DESCRIBE_FORWARD_PARAM_INVALID");
+        assert_eq!(run(&[("ForwardTableId", "ftb-none")]).err().unwrap().status(), 404);
+        assert_eq!(run(&[("ForwardTableId", &ftb), ("PageSize", "51")]).err().unwrap().code(), "InvalidParameter");
+        let json = serde_json::to_value(run(&[("ForwardTableId", &ftb), ("PageSize", "1")]).unwrap()).unwrap();
+        assert_eq!(json["ForwardTableEntries"]["ForwardTableEntry"][0]["IpProtocol"], "tcp");
+    }
+}

@@ -1,0 +1,210 @@
+//! DNAT (forward) entry actions and the rules they share: port and protocol syntax, which public
+//! IPs a gateway may use, tuple uniqueness (R5), and the SNAT/DNAT sharing rule (R4).
+
+pub mod create_forward_entry;
+pub mod delete_forward_entry;
+pub mod describe_forward_table_entries;
+pub mod modify_forward_entry;
+
+use std::net::Ipv4Addr;
+
+use crate::error::ApiError;
+use crate::model::{EntryStatus, ForwardEntry, NatGateway, NatStatus};
+use crate::store::{PublicIp, RegionState};
+
+/// A port as the API writes it: `80`, `1000/1010`, or `Any` (IP mapping).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Port {
+    Range(u16, u16),
+    Any,
+}
+
+impl Port {
+    pub fn parse(s: &str) -> Option<Port> {
+        if s.eq_ignore_ascii_case("any") {
+            return Some(Port::Any);
+        }
+        let one = |t: &str| -> Option<u16> {
+            if t.is_empty() || t.len() > 5 || !t.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            t.parse::<u16>().ok().filter(|p| *p >= 1)
+        };
+        match s.split_once('/') {
+            Some((a, b)) => {
+                let (a, b) = (one(a)?, one(b)?);
+                (a <= b).then_some(Port::Range(a, b))
+            }
+            None => one(s).map(|p| Port::Range(p, p)),
+        }
+    }
+
+    pub fn width(self) -> u32 {
+        match self {
+            Port::Range(a, b) => (b - a) as u32 + 1,
+            Port::Any => 65_535,
+        }
+    }
+
+    pub fn overlaps(self, other: Port) -> bool {
+        match (self, other) {
+            (Port::Any, _) | (_, Port::Any) => true,
+            (Port::Range(a, b), Port::Range(c, d)) => a <= d && c <= b,
+        }
+    }
+
+    pub fn contains(self, port: u16) -> bool {
+        match self {
+            Port::Any => true,
+            Port::Range(a, b) => a <= port && port <= b,
+        }
+    }
+
+    /// The canonical text: `80`, `1000/1010` or `any`.
+    pub fn text(self) -> String {
+        match self {
+            Port::Any => "any".into(),
+            Port::Range(a, b) if a == b => a.to_string(),
+            Port::Range(a, b) => format!("{a}/{b}"),
+        }
+    }
+}
+
+/// `TCP`, `UDP` or `Any` (any case) → `tcp`, `udp`, `any`.
+pub fn parse_protocol(s: &str) -> Result<&'static str, ApiError> {
+    ["tcp", "udp", "any"]
+        .into_iter()
+        .find(|p| p.eq_ignore_ascii_case(s))
+        .ok_or(ApiError::InvalidProtocolValueNotSupported)
+}
+
+pub fn protocols_overlap(a: &str, b: &str) -> bool {
+    a == b || a == "any" || b == "any"
+}
+
+/// The complete DNAT tuple, checked for syntax: an `any` protocol goes with `Any` ports (IP
+/// mapping) and only with them; a port range maps onto a range of the same width.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tuple {
+    pub external_ip: Ipv4Addr,
+    pub external_port: Port,
+    pub internal_ip: Ipv4Addr,
+    pub internal_port: Port,
+    pub protocol: &'static str,
+}
+
+impl Tuple {
+    pub fn check(&self) -> Result<(), ApiError> {
+        let any_ports = self.external_port == Port::Any || self.internal_port == Port::Any;
+        if self.protocol == "any" && !(self.external_port == Port::Any && self.internal_port == Port::Any) {
+            return Err(ApiError::InvalidExternalPortMalformed {
+                reason: "IpProtocol=Any needs ExternalPort=Any and InternalPort=Any.",
+            });
+        }
+        if self.protocol != "any" && any_ports {
+            return Err(ApiError::InvalidExternalPortMalformed { reason: "Port Any needs IpProtocol=Any." });
+        }
+        if self.external_port.width() != self.internal_port.width() {
+            return Err(ApiError::InvalidInternalPortMalformed {
+                reason: "A port range maps onto a range of the same width.",
+            });
+        }
+        Ok(())
+    }
+
+    pub fn of(e: &ForwardEntry) -> Option<Tuple> {
+        Some(Tuple {
+            external_ip: e.external_ip.parse().ok()?,
+            external_port: Port::parse(&e.external_port)?,
+            internal_ip: e.internal_ip.parse().ok()?,
+            internal_port: Port::parse(&e.internal_port)?,
+            protocol: parse_protocol(&e.ip_protocol).ok()?,
+        })
+    }
+}
+
+pub fn parse_ip(s: &str, err: ApiError) -> Result<Ipv4Addr, ApiError> {
+    s.trim().parse::<Ipv4Addr>().map_err(|_| err)
+}
+
+/// DNAT entry names: 2–128 characters, starting with a letter or a Chinese character, not http(s)://.
+pub fn valid_entry_name(s: &str) -> bool {
+    let n = s.chars().count();
+    let first = s.chars().next().is_some_and(|c| c.is_alphabetic());
+    (2..=128).contains(&n) && first && !crate::params::has_url_prefix(s)
+}
+
+/// The gateway owning a DNAT table; it must be Available for a change.
+pub fn gateway_for_change<'a>(rs: &'a RegionState, table_id: &str) -> Result<&'a NatGateway, ApiError> {
+    let gw = rs.gateway_of_forward_table(table_id).ok_or(ApiError::InvalidForwardTableIdNotFound)?;
+    if gw.status != NatStatus::Available {
+        return Err(ApiError::IncorrectStatusNatgw { status: gw.status.as_str() });
+    }
+    Ok(gw)
+}
+
+/// Checks a new or changed DNAT tuple against the gateway and the other entries (`except`: the
+/// entry being modified).
+pub fn check_rules(
+    rs: &RegionState,
+    gw: &NatGateway,
+    t: &Tuple,
+    port_break: bool,
+    except: Option<&str>,
+) -> Result<(), ApiError> {
+    let ip = t.external_ip.to_string();
+    match rs.public_ip_state(gw, &ip) {
+        PublicIp::Usable => {}
+        PublicIp::Associating => return Err(ApiError::EipInBinding { ip }),
+        PublicIp::Leaving => return Err(ApiError::IncorrectEipStatus { status: "Unassociating" }),
+        PublicIp::NotOnGateway => return Err(ApiError::InvalidIpNotInNatgw),
+        PublicIp::Unknown => return Err(ApiError::InvalidExternalIpNotFound),
+    }
+    let vpc = rs.vpcs.get(&gw.vpc_id).ok_or(ApiError::InvalidVpcIdNotFound)?;
+    if !vpc.cidr.contains(&t.internal_ip) {
+        return Err(ApiError::InternalIpOutOfVpcCidr);
+    }
+    let (snat, _) = rs.ip_users(&gw.id, &ip);
+    if !snat.is_empty() && (!port_break || t.protocol == "any") {
+        return Err(ApiError::ExternalIpUsedInSnatTable { entries: snat.join(", ") });
+    }
+    for other in rs.forward_entries_of(&gw.id) {
+        if Some(other.id.as_str()) == except {
+            continue;
+        }
+        let Some(o) = Tuple::of(other) else { continue };
+        if !protocols_overlap(o.protocol, t.protocol) {
+            continue;
+        }
+        if o.external_ip == t.external_ip && o.external_port.overlaps(t.external_port) {
+            return Err(ApiError::ForwardEntryConflict { entry: other.id.clone(), side: "external" });
+        }
+        if o.internal_ip == t.internal_ip && o.internal_port.overlaps(t.internal_port) {
+            return Err(ApiError::ForwardEntryConflict { entry: other.id.clone(), side: "internal" });
+        }
+    }
+    Ok(())
+}
+
+/// The table lock (when the realism switch is on): any Pending entry blocks the whole table.
+pub fn table_busy(rs: &RegionState, gw: &NatGateway) -> Option<String> {
+    rs.forward_entries_of(&gw.id).into_iter().find(|e| e.status == EntryStatus::Pending).map(|e| e.id.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ports() {
+        assert_eq!(Port::parse("80"), Some(Port::Range(80, 80)));
+        assert_eq!(Port::parse("1000/1010").map(Port::width), Some(11));
+        assert_eq!(Port::parse("ANY"), Some(Port::Any));
+        for bad in ["0", "65536", "10/5", "a", "", "1/", "/2", "-1", "1.5", "00000080"] {
+            assert_eq!(Port::parse(bad), None, "{bad}");
+        }
+        assert!(Port::Range(10, 20).overlaps(Port::Range(20, 30)));
+        assert!(!Port::Range(10, 19).overlaps(Port::Range(20, 30)));
+        assert_eq!(Port::Range(5, 5).text(), "5");
+    }
+}
