@@ -25,6 +25,7 @@ pub mod dispatch;
 pub mod error;
 pub mod ids;
 pub mod model;
+pub mod nat_trace;
 pub mod params;
 pub mod store;
 pub mod wire;
