@@ -268,6 +268,44 @@ pub enum ApiError {
     #[error("eni not found")]
     InvalidNetworkInterfaceIdNotFound,
 
+    // ----- legacy NAT bandwidth packages -----
+    /// The account did not buy a NAT bandwidth package before 2018-01-26.
+    #[error("legacy bandwidth packages are off for this account")]
+    LegacyBandwidthPackagesOff,
+    #[error("bandwidth package not found")]
+    InvalidBandwidthPackageIdNotFound,
+    /// CreateBandwidthPackage with an unknown gateway (404, as the reference prints it).
+    #[error("NATGW_NOT_EXIST (404)")]
+    NatgwNotExistForPackage,
+    #[error("ip count quota")]
+    QuotaExceededBandwidthPackageIps { limit: usize },
+    #[error("package count quota")]
+    QuotaExceededBandwidthPackageCount { limit: usize },
+    #[error("bad ISP")]
+    BandwidthPackageIspNotSupported,
+    #[error("bad bandwidth")]
+    InvalidBandwidthValueNotSupported,
+    #[error("bad IpCount")]
+    InvalidIpCountValueNotSupported,
+    #[error("cannot remove every ip")]
+    CannotRemoveAllIps,
+    /// An address that is no public IP of any bandwidth package (400).
+    #[error("not a nat public ip")]
+    InvalidRemovedIpAddressesNotFound { ip: String },
+    /// An address of another package (404, lower-case `i` as printed).
+    #[error("not in this package")]
+    RemovedIpNotInPackage { ip: String },
+    #[error("package ip used by dnat")]
+    PackageIpUsedByForwardEntry { entries: String },
+    #[error("package ip used by snat")]
+    PackageIpUsedBySnatEntry { entries: String },
+    #[error("package has dependents")]
+    PackageDependency { kind: NatDependency, entries: String },
+    #[error("gateway has bandwidth packages")]
+    NatGwBindWithBandwidthPackage,
+    #[error("zone not found (packages)")]
+    InvalidZoneIdForPackage,
+
     // ----- tags -----
     #[error("resource not found")]
     InvalidResourceIdNotFound { id: String },
@@ -370,6 +408,24 @@ impl ApiError {
             NatConvertUnsupported => "OperationUnsupported.NatConvert",
             VswNotExist => "OperationFailed.VswNotExist",
             InvalidResourceIdNotFound { .. } => "InvalidResourceId.NotFound",
+            LegacyBandwidthPackagesOff => "Forbidden",
+            InvalidBandwidthPackageIdNotFound => "InvalidBandwidthPackageId.NotFound",
+            NatgwNotExistForPackage => "NATGW_NOT_EXIST",
+            QuotaExceededBandwidthPackageIps { .. } => "QuotaExceeded.BandwidthPackageIps",
+            QuotaExceededBandwidthPackageCount { .. } => "QuotaExceeded.BandwidthPackageCountOnNatGateway",
+            BandwidthPackageIspNotSupported => "InvalidParameter.BandwidthPackage.n.ISP.ValueNotSupport",
+            InvalidBandwidthValueNotSupported => "InvalidBandwidth.ValueNotSupported",
+            InvalidIpCountValueNotSupported | CannotRemoveAllIps => "InvalidIpCount.ValueNotSupported",
+            InvalidRemovedIpAddressesNotFound { .. } => "InvalidRemovedIpAddresses.NotFound",
+            RemovedIpNotInPackage { .. } => "invalidRemovedIpAddresses.NotFound",
+            PackageIpUsedByForwardEntry { .. } => "DependencyViolation.ForwardEntry",
+            PackageIpUsedBySnatEntry { .. } => "DependencyViolation.SnatEntry",
+            PackageDependency { kind: crate::error::NatDependency::ForwardEntry, .. } => {
+                "DependencyViolation.ForwardEntry"
+            }
+            PackageDependency { .. } => "DependencyViolation.SnatEntry",
+            NatGwBindWithBandwidthPackage => "OperationFailed.NatGwBindWithBandwidthPackage",
+            InvalidZoneIdForPackage => "InvalidZoneId.NotFound",
             InvalidForwardTableIdNotFound => "InvalidForwardTableId.NotFound",
             InvalidForwardEntryIdNotFound => "InvalidForwardEntryId.NotFound",
             InvalidSnatTableIdNotFound => "InvalidSnatTableId.NotFound",
@@ -442,7 +498,13 @@ impl ApiError {
             | InvalidSnatEntryIdNotFound
             | InvalidExternalIpNotFound
             | InvalidSnatIpNotFound { .. }
-            | InvalidNetworkInterfaceIdNotFound => 404,
+            | InvalidNetworkInterfaceIdNotFound
+            | InvalidBandwidthPackageIdNotFound
+            | NatgwNotExistForPackage
+            | InvalidBandwidthValueNotSupported
+            | RemovedIpNotInPackage { .. }
+            | InvalidZoneIdForPackage => 404,
+            LegacyBandwidthPackagesOff => 403,
             IncorrectStatusNatGateway { not_found: true, .. } => 404,
             UnsupportedHttpMethod => 403,
             BodyTooLarge { .. } => 413,
@@ -701,6 +763,44 @@ impl ApiError {
             InvalidNetworkInterfaceIdNotFound => {
                 "The specified network interface does not exist (the emulator models no ENIs)."
             }
+            LegacyBandwidthPackagesOff => {
+                "User not authorized to operate on the specified resource. NAT bandwidth packages are only for accounts that bought one before 2018-01-26; associate EIPs with the NAT gateway instead (AssociateEipAddress)."
+            }
+            InvalidBandwidthPackageIdNotFound => "The specified bandwidthPackageId does not exist in our records.",
+            NatgwNotExistForPackage => "The NatGateway not exist.",
+            QuotaExceededBandwidthPackageIps { limit } => {
+                return Cow::Owned(format!("The specified ipCount exceeded quota. A package holds 1 to {limit} IPs."))
+            }
+            QuotaExceededBandwidthPackageCount { limit } => {
+                return Cow::Owned(format!(
+                    "BandwidthPackage count limit on one NatGateway exceeded. At most {limit} per gateway."
+                ))
+            }
+            BandwidthPackageIspNotSupported => "The specified ISP of BandwidthPackage is not valid.",
+            InvalidBandwidthValueNotSupported => "The specified value of Bandwidth not supported.",
+            InvalidIpCountValueNotSupported => "The specified value of IpCount not supported.",
+            CannotRemoveAllIps => "Can not remove all ips of the bandwidthPackage.",
+            InvalidRemovedIpAddressesNotFound { ip } => {
+                return Cow::Owned(format!("Some of remove ip is not natPublicIp: {ip}."))
+            }
+            RemovedIpNotInPackage { ip } => {
+                return Cow::Owned(format!(
+                    "Some of the specified value of RemovedIpAddress not found in specified BandwidthPackage: {ip}."
+                ))
+            }
+            PackageIpUsedByForwardEntry { entries } => {
+                return Cow::Owned(format!("The ip has been used by ForwardEntry. Delete these first: {entries}."))
+            }
+            PackageIpUsedBySnatEntry { entries } => {
+                return Cow::Owned(format!("The ip has been used by SnatEntry. Delete these first: {entries}."))
+            }
+            PackageDependency { entries, .. } => {
+                return Cow::Owned(format!(
+                    "The specified BandwidthPackageId has dependent resource. Delete these entries first (or pass Force=true): {entries}."
+                ))
+            }
+            NatGwBindWithBandwidthPackage => "Operation failed because the NAT gateway is bound to bandwidth packages.",
+            InvalidZoneIdForPackage => "Specified value of ZoneId is not exists.",
             InvalidResourceIdNotFound { id } => {
                 return Cow::Owned(format!("The specified resource {id} is not found."))
             }

@@ -171,7 +171,9 @@ fn outbound(rs: &RegionState, gw: &NatGateway, p: &Packet, proto: &str) -> Trace
     for s in rs.snat_entries_of(&gw.id) {
         let cidr = source_cidr(rs, s);
         let why = match cidr {
-            _ if s.status != EntryStatus::Available => Some(format!("the entry is {}, not Available", s.status.as_str())),
+            _ if s.status != EntryStatus::Available => {
+                Some(format!("the entry is {}, not Available", s.status.as_str()))
+            }
             None => Some("its source vSwitch no longer exists".into()),
             Some(c) if !c.contains(&p.src_ip) => Some(format!("source {} is not in {}", p.src_ip, c)),
             Some(c) => {
@@ -188,14 +190,17 @@ fn outbound(rs: &RegionState, gw: &NatGateway, p: &Packet, proto: &str) -> Trace
         match (why, winner) {
             (Some(r), _) => entries.push(cand(&id, "SNAT", false, r)),
             (None, Some(w)) if w.id == id => {}
-            (None, Some(w)) => entries.push(cand(&id, "SNAT", false, format!("entry {} has a more specific source block", w.id))),
+            (None, Some(w)) => {
+                entries.push(cand(&id, "SNAT", false, format!("entry {} has a more specific source block", w.id)))
+            }
             (None, None) => {}
         }
     }
     let (matched, translated, verdict) = match winner {
         Some(s) => {
             let key = if s.eip_affinity == 1 { p.src_ip.to_string() } else { format!("{}>{}", p.src_ip, p.dst_ip) };
-            let ip = s.snat_ips[(hash_str(&key) % s.snat_ips.len().max(1) as u64) as usize % s.snat_ips.len().max(1)].clone();
+            let ip = s.snat_ips[(hash_str(&key) % s.snat_ips.len().max(1) as u64) as usize % s.snat_ips.len().max(1)]
+                .clone();
             let c = cand(
                 &s.id,
                 "SNAT",
@@ -213,7 +218,9 @@ fn outbound(rs: &RegionState, gw: &NatGateway, p: &Packet, proto: &str) -> Trace
             };
             (Some(c), Some(tr), verdict)
         }
-        None => (None, None, format!("no SNAT entry of {} covers {}: the packet does not leave the VPC", gw.id, p.src_ip)),
+        None => {
+            (None, None, format!("no SNAT entry of {} covers {}: the packet does not leave the VPC", gw.id, p.src_ip))
+        }
     };
     Trace { nat_gateway_id: gw.id.clone(), direction: Direction::Outbound, matched, translated, entries, verdict }
 }
@@ -240,8 +247,32 @@ mod tests {
     fn inbound_port_range_maps_by_offset() {
         let mut st = state();
         let (gw, ftb, _, ip) = world_with_eip(&mut st);
-        let e = dnat(&mut st, &[("ForwardTableId", &ftb), ("ExternalIp", &ip), ("ExternalPort", "1000/1010"), ("InternalIp", "172.16.0.10"), ("InternalPort", "2000/2010"), ("IpProtocol", "tcp")], 0).unwrap();
-        dnat(&mut st, &[("ForwardTableId", &ftb), ("ExternalIp", &ip), ("ExternalPort", "53"), ("InternalIp", "172.16.0.11"), ("InternalPort", "53"), ("IpProtocol", "udp")], 0).unwrap();
+        let e = dnat(
+            &mut st,
+            &[
+                ("ForwardTableId", &ftb),
+                ("ExternalIp", &ip),
+                ("ExternalPort", "1000/1010"),
+                ("InternalIp", "172.16.0.10"),
+                ("InternalPort", "2000/2010"),
+                ("IpProtocol", "tcp"),
+            ],
+            0,
+        )
+        .unwrap();
+        dnat(
+            &mut st,
+            &[
+                ("ForwardTableId", &ftb),
+                ("ExternalIp", &ip),
+                ("ExternalPort", "53"),
+                ("InternalIp", "172.16.0.11"),
+                ("InternalPort", "53"),
+                ("IpProtocol", "udp"),
+            ],
+            0,
+        )
+        .unwrap();
         let rs = &st.regions["cn-hangzhou"];
         let g = &rs.nat_gateways[&gw];
         let t = trace(rs, g, &packet(Direction::Inbound, "8.8.8.8", 5555, &ip, 1005, "TCP"));
@@ -258,7 +289,8 @@ mod tests {
         let mut st = state();
         let (gw, _, stb, ip) = world_with_eip(&mut st);
         let vsw = default_vswitches(&st);
-        let wide = snat(&mut st, &[("SnatTableId", &stb), ("SourceCIDR", "172.16.0.0/12"), ("SnatIp", &ip)], 0).unwrap();
+        let wide =
+            snat(&mut st, &[("SnatTableId", &stb), ("SourceCIDR", "172.16.0.0/12"), ("SnatIp", &ip)], 0).unwrap();
         let narrow = snat(&mut st, &[("SnatTableId", &stb), ("SourceVSwitchId", &vsw[0]), ("SnatIp", &ip)], 0).unwrap();
         let rs = &st.regions["cn-hangzhou"];
         let g = &rs.nat_gateways[&gw];

@@ -23,8 +23,8 @@ use crate::error::ApiError;
 use crate::ids::{hash_str, IdGen};
 use crate::model::eip::Pools;
 use crate::model::{
-    Eip, EipStatus, EntryStatus, ForwardEntry, IpPool, NatGateway, NatStatus, SnatEntry, VSwitch, VSwitchStatus, Vpc,
-    VpcStatus,
+    BandwidthPackage, Eip, EipStatus, EntryStatus, ForwardEntry, IpPool, NatGateway, NatStatus, SnatEntry, VSwitch,
+    VSwitchStatus, Vpc, VpcStatus,
 };
 use crate::world::{AccountSpec, Region, World};
 
@@ -257,6 +257,7 @@ pub struct RegionState {
     pub eips: BTreeMap<String, Eip>,
     pub forward_entries: BTreeMap<String, ForwardEntry>,
     pub snat_entries: BTreeMap<String, SnatEntry>,
+    pub bandwidth_packages: BTreeMap<String, BandwidthPackage>,
     /// Released EIPs (id, address, when), so AllocateEipAddress with `InstanceId` can take one back.
     pub released_eips: Vec<(String, std::net::Ipv4Addr, Millis)>,
 }
@@ -301,19 +302,38 @@ impl RegionState {
             eips: self.eips_of(nat_gateway_id).iter().map(|e| e.id.clone()).collect(),
             snat_entries: self.snat_entries_of(nat_gateway_id).iter().map(|e| e.id.clone()).collect(),
             forward_entries: self.forward_entries_of(nat_gateway_id).iter().map(|e| e.id.clone()).collect(),
-            ..Default::default()
+            bandwidth_packages: self.packages_of(nat_gateway_id).iter().map(|p| p.id.clone()).collect(),
         }
     }
 
-    /// Detaches everything `nat_dependents` lists (DeleteNatGateway with `Force=true`): entries are
-    /// deleted and EIPs unbound at once.
-    pub fn release_nat_dependents(&mut self, nat_gateway_id: &str) {
+    /// Detaches everything `nat_dependents` lists (DeleteNatGateway with `Force=true`): entries and
+    /// bandwidth packages are deleted and EIPs unbound at once. Returns the package addresses, for
+    /// the caller to give back to the pool.
+    pub fn release_nat_dependents(&mut self, nat_gateway_id: &str) -> Vec<std::net::Ipv4Addr> {
         self.snat_entries.retain(|_, e| e.nat_gateway_id != nat_gateway_id);
         self.forward_entries.retain(|_, e| e.nat_gateway_id != nat_gateway_id);
         for e in self.eips.values_mut().filter(|e| e.bound_to(nat_gateway_id)) {
             e.binding = None;
             e.status = EipStatus::Available;
         }
+        let mut freed = Vec::new();
+        self.bandwidth_packages.retain(|_, p| {
+            if p.nat_gateway_id == nat_gateway_id {
+                freed.extend(p.ips.iter().map(|i| i.ip));
+                false
+            } else {
+                true
+            }
+        });
+        freed
+    }
+
+    /// Bandwidth packages of a gateway, oldest first.
+    pub fn packages_of(&self, nat_gateway_id: &str) -> Vec<&BandwidthPackage> {
+        let mut v: Vec<&BandwidthPackage> =
+            self.bandwidth_packages.values().filter(|p| p.nat_gateway_id == nat_gateway_id).collect();
+        v.sort_by_key(|p| p.seq);
+        v
     }
 
     /// The gateway that owns a DNAT table.
@@ -326,8 +346,9 @@ impl RegionState {
         self.nat_gateways.values().find(|g| g.snat_table_id == table_id)
     }
 
-    /// Whether `ip` is a public address of `gw` that DNAT/SNAT entries may use: an EIP bound to it
-    /// (InUse), or for a VPC (intranet) gateway its own NAT IP.
+    /// Whether `ip` is a public address of `gw` that DNAT/SNAT entries may use: an InUse EIP bound
+    /// to it, an address of one of its bandwidth packages, or for a VPC (intranet) gateway its own
+    /// NAT IP.
     pub fn public_ip_state(&self, gw: &NatGateway, ip: &str) -> PublicIp {
         if !gw.is_internet() {
             return if gw.private_ip.is_some_and(|p| p.to_string() == ip) {
@@ -335,6 +356,9 @@ impl RegionState {
             } else {
                 PublicIp::Unknown
             };
+        }
+        if self.packages_of(&gw.id).iter().any(|p| p.ips.iter().any(|i| i.ip.to_string() == ip)) {
+            return PublicIp::Usable;
         }
         match self.eips.values().find(|e| e.ip.to_string() == ip) {
             None => PublicIp::Unknown,
@@ -418,6 +442,9 @@ pub struct AccountState {
     pub seq: u64,
     pub timers: Timers,
     pub tokens: ClientTokens,
+    /// May use the legacy NAT bandwidth-package actions (world file / `--legacy-bandwidth-packages`).
+    #[serde(default)]
+    pub legacy_bandwidth_packages: bool,
 }
 
 impl AccountState {
@@ -492,6 +519,7 @@ impl AccountState {
             seq,
             timers: Timers::default(),
             tokens: ClientTokens::default(),
+            legacy_bandwidth_packages: spec.legacy_bandwidth_packages.unwrap_or(world.legacy_bandwidth_packages),
         }
     }
 
@@ -727,6 +755,11 @@ impl Store {
                 if let Some(pool) = pools.get_mut(region) {
                     for e in rs.eips.values() {
                         pool.give_back(e.ip);
+                    }
+                    for p in rs.bandwidth_packages.values() {
+                        for i in &p.ips {
+                            pool.give_back(i.ip);
+                        }
                     }
                 }
             }

@@ -32,6 +32,10 @@ pub struct AccountSpec {
     pub account_id: u64,
     #[serde(default)]
     pub name: String,
+    /// Whether the account may use the legacy NAT bandwidth-package actions (bought a package
+    /// before 2018-01-26). Absent: the emulator's default (`--legacy-bandwidth-packages`, on).
+    #[serde(default)]
+    pub legacy_bandwidth_packages: Option<bool>,
 }
 
 impl std::fmt::Debug for AccountSpec {
@@ -126,6 +130,8 @@ pub struct World {
     pub accounts: Vec<AccountSpec>,
     pub regions: Vec<Region>,
     region_index: HashMap<String, usize>,
+    /// Whether accounts that do not say otherwise may use the legacy bandwidth-package actions.
+    pub legacy_bandwidth_packages: bool,
 }
 
 impl World {
@@ -214,7 +220,7 @@ impl World {
         if regions.is_empty() {
             return Err("world file: at least one region is needed".into());
         }
-        Ok(World { created_at, accounts: file.accounts, regions, region_index })
+        Ok(World { created_at, accounts: file.accounts, regions, region_index, legacy_bandwidth_packages: true })
     }
 
     pub fn region(&self, id: &str) -> Option<&Region> {

@@ -1,6 +1,7 @@
 //! One module per action, grouped by resource. Each holds `Request`, `parse`, `handle` and
 //! `Response`; shared pieces of responses live here. Actions never import axum or `wire`.
 
+pub mod bandwidth_package;
 pub mod eip;
 pub mod forward_entry;
 pub mod nat_gateway;

@@ -4,11 +4,13 @@
 //! types and `store` keeps them. Everything here is `Serialize + Deserialize` so that state can be
 //! dumped, snapshotted and replayed.
 
+pub mod bandwidth_package;
 pub mod eip;
 pub mod entry;
 pub mod nat_gateway;
 pub mod vpc;
 
+pub use bandwidth_package::{BandwidthPackage, PackageIp};
 pub use eip::{Eip, EipBinding, EipStatus, IpPool};
 pub use entry::{EntryStatus, ForwardEntry, SnatEntry};
 pub use nat_gateway::{NatGateway, NatStatus};

@@ -69,6 +69,11 @@ pub fn handle(st: &mut AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Resp
     if !gw.is_internet() {
         return Err(ApiError::EipCanNotBindNatgw { reason: "A VPC NAT gateway (NetworkType=intranet) takes no EIP." });
     }
+    if !rs.packages_of(&gw.id).is_empty() {
+        return Err(ApiError::EipCanNotBindNatgw {
+            reason: "The gateway has NAT bandwidth packages; delete them before associating EIPs.",
+        });
+    }
     let limit = if gw.eip_bind_mode == "NAT" {
         ctx.quotas.eips_per_nat_gateway_nat_mode
     } else {

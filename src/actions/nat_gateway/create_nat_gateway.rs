@@ -40,6 +40,51 @@ pub struct Request {
     ipv4_prefix: Option<ipnet::Ipv4Net>,
     availability_mode: Option<&'static str>,
     tags: Vec<Tag>,
+    packages: Vec<PackageSpec>,
+}
+
+/// `BandwidthPackage.N.*` (2019 reference, legacy accounts only): packages created with the gateway.
+pub struct PackageSpec {
+    bandwidth: u32,
+    ip_count: usize,
+    zone: Option<String>,
+}
+
+fn parse_packages(p: &Params) -> Result<Vec<PackageSpec>, ApiError> {
+    use crate::actions::bandwidth_package::{bandwidth, ip_count, MAX_PACKAGES_PER_GATEWAY};
+    let mut ns: Vec<u32> = p
+        .iter()
+        .filter_map(|(k, _)| k.strip_prefix("BandwidthPackage.")?.split_once('.').map(|(n, _)| n.to_owned()))
+        .map(|n| {
+            n.parse::<u32>()
+                .ok()
+                .filter(|n| *n >= 1)
+                .ok_or_else(|| ApiError::invalid("BandwidthPackage.N", "N starts at 1."))
+        })
+        .collect::<Result<_, _>>()?;
+    ns.sort_unstable();
+    ns.dedup();
+    if ns.len() > MAX_PACKAGES_PER_GATEWAY {
+        return Err(ApiError::QuotaExceededBandwidthPackageCount { limit: MAX_PACKAGES_PER_GATEWAY });
+    }
+    let mut out = Vec::new();
+    for n in ns {
+        let get = |f: &str| p.opt(&format!("BandwidthPackage.{n}.{f}"));
+        for (k, _) in p.iter().filter(|(k, _)| k.starts_with(&format!("BandwidthPackage.{n}."))) {
+            let field = &k[format!("BandwidthPackage.{n}.").len()..];
+            if !["Bandwidth", "IpCount", "Zone", "ISP"].contains(&field) {
+                return Err(ApiError::invalid(k, "fields are Bandwidth, IpCount, Zone, ISP."));
+            }
+        }
+        if get("ISP").is_some_and(|i| i != "BGP") {
+            return Err(ApiError::BandwidthPackageIspNotSupported);
+        }
+        let ip_count = ip_count(get("IpCount").ok_or(ApiError::MissingMandatory("BandwidthPackage.N.IpCount"))?)?;
+        let bandwidth =
+            bandwidth(get("Bandwidth").ok_or(ApiError::MissingMandatory("BandwidthPackage.N.Bandwidth"))?, 5000)?;
+        out.push(PackageSpec { bandwidth, ip_count, zone: get("Zone").map(str::to_owned) });
+    }
+    Ok(out)
 }
 
 fn one_of(p: &Params, name: &str, allowed: &[&'static str]) -> Result<Option<&'static str>, ApiError> {
@@ -135,6 +180,7 @@ pub fn parse(p: &Params) -> Result<Request, ApiError> {
         ipv4_prefix,
         availability_mode: one_of(p, "AvailabilityMode", AVAILABILITY_MODES)?,
         tags: p.tags("Tag")?,
+        packages: parse_packages(p)?,
     })
 }
 
@@ -235,6 +281,32 @@ pub fn handle(st: &mut AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Resp
         }
     }
     let (vswitch_id, zone_id) = vswitch.map(|v| (v.id.clone(), v.zone_id.clone())).unwrap_or_default();
+    if !req.packages.is_empty() {
+        crate::actions::bandwidth_package::ensure_allowed(st)?;
+        if req.network_type != "internet" {
+            return Err(ApiError::invalid(
+                "BandwidthPackage.N",
+                "a VPC (intranet) NAT gateway takes no bandwidth package.",
+            ));
+        }
+        for pk in &req.packages {
+            if pk.zone.as_ref().is_some_and(|z| region.zone(z).is_none()) {
+                return Err(ApiError::InvalidZoneIdForPackage);
+            }
+        }
+    }
+    // The last fallible step: every package address from the shared pool, all or none.
+    let package_addresses: Vec<Vec<Ipv4Addr>> = if req.packages.is_empty() {
+        vec![]
+    } else {
+        let wanted: usize = req.packages.iter().map(|p| p.ip_count).sum();
+        let mut pools = ctx.pools.lock();
+        let pool = pools.get_mut(&req.region_id).ok_or(ApiError::ZoneNoAvailableIp)?;
+        if pool.free() < wanted as u64 {
+            return Err(ApiError::ZoneNoAvailableIp);
+        }
+        req.packages.iter().map(|pk| (0..pk.ip_count).filter_map(|_| pool.take(None)).collect()).collect()
+    };
     let has_vswitch = vswitch.is_some();
     let resource_group_id = vpc.resource_group_id.clone();
     let has_default_route = vpc.routes.iter().any(|r| r.destination == "0.0.0.0/0");
@@ -248,6 +320,7 @@ pub fn handle(st: &mut AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Resp
     let eni_id = if has_vswitch { format!("eni-{}", &st.ids.resource_id("x", code)[2..22]) } else { String::new() };
     let seq = st.next_seq();
     let internet = req.network_type == "internet";
+    let zone_for_packages = zone_id.clone();
     let gw = NatGateway {
         id: id.clone(),
         region_id: req.region_id.clone(),
@@ -300,13 +373,39 @@ pub fn handle(st: &mut AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Resp
         }
     }
     rs.nat_gateways.insert(id.clone(), gw);
+    let mut package_ids = Vec::new();
+    let default_zone = if zone_for_packages.is_empty() { region.zones[0].zone_id.clone() } else { zone_for_packages };
+    for (pk, addresses) in req.packages.into_iter().zip(package_addresses) {
+        let ips = addresses
+            .into_iter()
+            .map(|ip| crate::model::PackageIp { allocation_id: st.ids.resource_id("nateip", code), ip })
+            .collect();
+        let pid = st.ids.resource_id("bwp", code);
+        let seq = st.next_seq();
+        let package = crate::model::BandwidthPackage {
+            id: pid.clone(),
+            region_id: req.region_id.clone(),
+            nat_gateway_id: id.clone(),
+            name: String::new(),
+            description: String::new(),
+            zone_id: pk.zone.unwrap_or_else(|| default_zone.clone()),
+            bandwidth: pk.bandwidth,
+            isp: "BGP".into(),
+            internet_charge_type: "PayByTraffic".into(),
+            created_ms: ctx.now,
+            ips,
+            seq,
+        };
+        st.region_mut(&req.region_id)?.bandwidth_packages.insert(pid.clone(), package);
+        package_ids.push(pid);
+    }
     st.after(ctx.now, ctx.delays.nat_create_ms, Due::NatAvailable { region: req.region_id, id: id.clone() });
     Ok(Response {
         nat_gateway_id: id,
         forward_table_ids: ForwardTableIds { ids: vec![forward_table_id] },
         snat_table_ids: SnatTableIds { ids: vec![snat_table_id] },
         full_nat_table_ids: FullNatTableIds { ids: full_nat_table_id.into_iter().collect() },
-        bandwidth_package_ids: BandwidthPackageIds { ids: vec![] },
+        bandwidth_package_ids: BandwidthPackageIds { ids: package_ids },
     })
 }
 

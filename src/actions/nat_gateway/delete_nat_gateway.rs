@@ -51,7 +51,8 @@ pub fn handle(st: &mut AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Resp
     }
     let rs = st.region_mut(&req.region_id)?;
     if !deps.is_empty() {
-        rs.release_nat_dependents(&req.nat_gateway_id);
+        let freed = rs.release_nat_dependents(&req.nat_gateway_id);
+        crate::actions::bandwidth_package::give_back(ctx, &req.region_id, freed);
     }
     if let Some(g) = rs.nat_gateways.get_mut(&req.nat_gateway_id) {
         g.status = NatStatus::Deleting;

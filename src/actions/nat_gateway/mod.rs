@@ -26,10 +26,14 @@ pub struct IpListItem {
     pub private_ip_address: String,
 }
 
-/// The public IPs bound to a gateway (EIPs, in binding order), each with what uses it:
+/// The public IPs of a gateway (bandwidth-package IPs, then EIPs in binding order), each with
+/// what uses it:
 /// `idle`, `UsedBySnatTable` or `UsedByForwardTable`.
 pub fn ip_list(rs: &RegionState, gw: &NatGateway) -> Vec<IpListItem> {
-    rs.eips_of(&gw.id).into_iter().map(|e| ip_item(rs, &gw.id, &e.id, &e.ip.to_string())).collect()
+    let packages = rs.packages_of(&gw.id);
+    let package_ips =
+        packages.iter().flat_map(|p| p.ips.iter()).map(|i| ip_item(rs, &gw.id, &i.allocation_id, &i.ip.to_string()));
+    package_ips.chain(rs.eips_of(&gw.id).into_iter().map(|e| ip_item(rs, &gw.id, &e.id, &e.ip.to_string()))).collect()
 }
 
 pub fn using_status(rs: &RegionState, nat_gateway_id: &str, ip: &str) -> (&'static str, bool) {

@@ -40,7 +40,7 @@ pub fn handle(st: &mut AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Resp
         return Err(ApiError::IncorrectStatusNatGateway { status: gw.status.as_str(), not_found: false });
     }
     if !rs.nat_dependents(&gw.id).bandwidth_packages.is_empty() {
-        return Err(ApiError::invalid("NatGatewayId", "the gateway is bound to bandwidth packages."));
+        return Err(ApiError::NatGwBindWithBandwidthPackage);
     }
     let vsw = rs.vswitches.get(&req.vswitch_id).ok_or(ApiError::VswNotExist)?;
     if vsw.vpc_id != gw.vpc_id {
