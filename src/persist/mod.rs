@@ -1,0 +1,268 @@
+//! Persistence: a write-ahead journal of every acknowledged change plus snapshots, in `--data-dir`.
+//!
+//! Layout of the data directory:
+//! - `LOCK` — held (advisory file lock) by the one process that writes here.
+//! - `snapshot.bin` — the last snapshot: header (magic, version, body length, CRC-32) + JSON body.
+//! - `journal.log` — records appended after that snapshot (see `journal`).
+//! - `snapshots/<name>.bin` — named snapshots (same format).
+//!
+//! Recovery: the snapshot, then every journal record with a higher seq, applied through the same
+//! deterministic code as live requests (the caller's `apply`). A torn final record is dropped with
+//! a warning; corruption before the tail refuses to start unless `repair` keeps the longest valid
+//! prefix. Knows nothing of HTTP or of what a record means.
+
+pub mod crc;
+pub mod journal;
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+pub use journal::{Journal, SyncMode};
+
+pub const SNAPSHOT_MAGIC: &[u8; 8] = b"NATEMUS\x01";
+pub const SNAPSHOT_VERSION: u32 = 1;
+const SNAPSHOT_HEADER: usize = 8 + 4 + 8 + 4;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FormatError {
+    #[error("{0}")]
+    Io(String),
+    #[error("{0} is not an aliyun-nat-emulator data file; point --data-dir at an empty or an emulator directory")]
+    NotOurs(String),
+    #[error(
+        "{path} has format version {found}, this emulator reads version {supported}; use the emulator release that wrote it, or export the state with it (GET /_emulator/state/export) and import it here"
+    )]
+    Version { path: String, found: u32, supported: u32 },
+    #[error("{0} is damaged (checksum mismatch); restore it from a copy, or start with --repair to drop it")]
+    Checksum(String),
+    #[error(
+        "{path}: the journal is damaged at byte {at} ({lost} bytes after it); start with --repair to keep the {kept} records before it (the rest is lost)"
+    )]
+    CorruptJournal { path: String, at: u64, lost: u64, kept: usize },
+    #[error("another aliyun-nat-emulator process uses {0}; stop it, or give this one another --data-dir")]
+    Locked(String),
+}
+
+/// Writes `body` as a snapshot file atomically: temporary file, fsync, rename, fsync directory.
+pub fn write_snapshot_file(path: &Path, body: &[u8]) -> io::Result<()> {
+    let tmp = path.with_extension("tmp");
+    {
+        let mut f = OpenOptions::new().write(true).create(true).truncate(true).open(&tmp)?;
+        f.write_all(SNAPSHOT_MAGIC)?;
+        f.write_all(&SNAPSHOT_VERSION.to_le_bytes())?;
+        f.write_all(&(body.len() as u64).to_le_bytes())?;
+        f.write_all(&crc::crc32(body).to_le_bytes())?;
+        f.write_all(body)?;
+        f.sync_all()?;
+    }
+    fs::rename(&tmp, path)?;
+    if let Some(dir) = path.parent() {
+        File::open(dir)?.sync_all()?;
+    }
+    Ok(())
+}
+
+/// Reads a snapshot file's body (None when there is none).
+pub fn read_snapshot_file(path: &Path) -> Result<Option<Vec<u8>>, FormatError> {
+    let data = match fs::read(path) {
+        Ok(d) => d,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(FormatError::Io(format!("{}: {e}", path.display()))),
+    };
+    let name = path.display().to_string();
+    if data.len() < SNAPSHOT_HEADER || &data[..8] != SNAPSHOT_MAGIC {
+        return Err(FormatError::NotOurs(name));
+    }
+    let version = u32::from_le_bytes([data[8], data[9], data[10], data[11]]);
+    if version != SNAPSHOT_VERSION {
+        return Err(FormatError::Version { path: name, found: version, supported: SNAPSHOT_VERSION });
+    }
+    let len = u64::from_le_bytes(data[12..20].try_into().unwrap_or([0; 8])) as usize;
+    let crc = u32::from_le_bytes([data[20], data[21], data[22], data[23]]);
+    let body = &data[SNAPSHOT_HEADER..];
+    if body.len() != len || crc::crc32(body) != crc {
+        return Err(FormatError::Checksum(name));
+    }
+    Ok(Some(body.to_vec()))
+}
+
+/// A data directory, locked for this process.
+pub struct DataDir {
+    pub path: PathBuf,
+    _lock: File,
+}
+
+/// What recovery found, before the caller applies it.
+pub struct Recovered {
+    /// The last snapshot's body.
+    pub snapshot: Option<Vec<u8>>,
+    /// Journal payloads after the snapshot, in order.
+    pub records: Vec<Vec<u8>>,
+    /// Human-readable notes (a dropped torn tail, a repair), to log.
+    pub warnings: Vec<String>,
+    pub journal: Journal,
+}
+
+/// Every journal payload carries its seq; recovery uses it to skip what a snapshot already holds.
+#[derive(Debug, Deserialize)]
+struct SeqOnly {
+    seq: u64,
+}
+
+impl DataDir {
+    pub fn open(path: &Path) -> Result<DataDir, FormatError> {
+        fs::create_dir_all(path.join("snapshots")).map_err(|e| FormatError::Io(format!("{}: {e}", path.display())))?;
+        let lock = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path.join("LOCK"))
+            .map_err(|e| FormatError::Io(format!("{}: {e}", path.display())))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => return Err(FormatError::Locked(path.display().to_string())),
+            Err(fs::TryLockError::Error(e)) => return Err(FormatError::Io(format!("{}: {e}", path.display()))),
+        }
+        Ok(DataDir { path: path.to_owned(), _lock: lock })
+    }
+
+    pub fn snapshot_path(&self) -> PathBuf {
+        self.path.join("snapshot.bin")
+    }
+
+    pub fn journal_path(&self) -> PathBuf {
+        self.path.join("journal.log")
+    }
+
+    pub fn named_snapshot_path(&self, name: &str) -> Option<PathBuf> {
+        let ok = !name.is_empty()
+            && name.len() <= 100
+            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+            && !name.starts_with('.');
+        ok.then(|| self.path.join("snapshots").join(format!("{name}.bin")))
+    }
+
+    /// Reads the snapshot and the journal; with `repair`, a damaged journal keeps its valid prefix.
+    /// `snapshot_seq` reads the seq stored in a snapshot body (its format is the caller's).
+    pub fn recover(
+        &self,
+        mode: SyncMode,
+        repair: bool,
+        snapshot_seq: impl Fn(&[u8]) -> Option<u64>,
+    ) -> Result<Recovered, FormatError> {
+        let mut warnings = Vec::new();
+        let snapshot = match read_snapshot_file(&self.snapshot_path()) {
+            Err(FormatError::Checksum(p)) if repair => {
+                warnings.push(format!("{p} is damaged; --repair starts without it"));
+                None
+            }
+            other => other?,
+        };
+        let base = snapshot.as_deref().and_then(&snapshot_seq).unwrap_or(0);
+        let path = self.journal_path();
+        let scan = journal::scan(&path)?;
+        if scan.corrupt && !repair {
+            return Err(FormatError::CorruptJournal {
+                path: path.display().to_string(),
+                at: scan.valid_len,
+                lost: scan.dropped_bytes,
+                kept: scan.records.len(),
+            });
+        }
+        if scan.corrupt {
+            warnings.push(format!(
+                "--repair: {} is damaged at byte {}; kept {} records, dropped {} bytes",
+                path.display(),
+                scan.valid_len,
+                scan.records.len(),
+                scan.dropped_bytes
+            ));
+        } else if scan.dropped_bytes > 0 {
+            warnings.push(format!(
+                "{}: dropped a torn final record ({} bytes, never acknowledged)",
+                path.display(),
+                scan.dropped_bytes
+            ));
+        }
+        let mut records = Vec::new();
+        let mut last = base.max(scan.base_seq);
+        for r in scan.records {
+            let seq = serde_json::from_slice::<SeqOnly>(&r).map(|s| s.seq).unwrap_or(0);
+            if seq > base {
+                last = last.max(seq);
+                records.push(r);
+            }
+        }
+        let journal = Journal::open(&path, scan.valid_len, base, last, mode)
+            .map_err(|e| FormatError::Io(format!("{}: {e}", path.display())))?;
+        Ok(Recovered { snapshot, records, warnings, journal })
+    }
+}
+
+/// A fresh, empty directory for a test (under the system temp dir).
+#[cfg(test)]
+pub fn testdir(name: &str) -> PathBuf {
+    let p = std::env::temp_dir().join(format!("nat-emulator-test-{name}-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&p);
+    fs::create_dir_all(&p).expect("temp dir");
+    p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snapshot_files_are_atomic_and_checked() {
+        let dir = testdir("snapshot");
+        let p = dir.join("snapshot.bin");
+        assert_eq!(read_snapshot_file(&p).unwrap(), None);
+        write_snapshot_file(&p, b"{\"seq\":3}").unwrap();
+        assert_eq!(read_snapshot_file(&p).unwrap().as_deref(), Some(&b"{\"seq\":3}"[..]));
+        let mut data = fs::read(&p).unwrap();
+        let n = data.len();
+        data[n - 2] ^= 1;
+        fs::write(&p, &data).unwrap();
+        assert!(matches!(read_snapshot_file(&p), Err(FormatError::Checksum(_))));
+        data[8] = 7;
+        fs::write(&p, &data).unwrap();
+        assert!(matches!(read_snapshot_file(&p), Err(FormatError::Version { found: 7, .. })));
+    }
+
+    #[test]
+    fn one_process_per_directory() {
+        let dir = testdir("lock");
+        let a = DataDir::open(&dir).unwrap();
+        assert!(matches!(DataDir::open(&dir), Err(FormatError::Locked(_))));
+        drop(a);
+        DataDir::open(&dir).unwrap();
+    }
+
+    #[test]
+    fn recovery_skips_what_the_snapshot_holds_and_refuses_corruption() {
+        let dir = testdir("recover");
+        let d = DataDir::open(&dir).unwrap();
+        let seq_of = |b: &[u8]| serde_json::from_slice::<SeqOnly>(b).ok().map(|s| s.seq);
+        let r = d.recover(SyncMode::Always, false, seq_of).unwrap();
+        for _ in 0..4 {
+            r.journal.append(|s| format!("{{\"seq\":{s}}}").into_bytes()).unwrap();
+        }
+        drop(r);
+        write_snapshot_file(&d.snapshot_path(), b"{\"seq\":2}").unwrap();
+        let r = d.recover(SyncMode::Always, false, seq_of).unwrap();
+        assert_eq!(r.records, vec![b"{\"seq\":3}".to_vec(), b"{\"seq\":4}".to_vec()]);
+        assert_eq!(r.journal.append(|s| format!("{{\"seq\":{s}}}").into_bytes()).unwrap(), 5);
+        drop(r);
+        let mut data = fs::read(d.journal_path()).unwrap();
+        data[journal::HEADER_LEN as usize + 9] ^= 0xFF;
+        fs::write(d.journal_path(), &data).unwrap();
+        let e = d.recover(SyncMode::Always, false, seq_of).err().unwrap();
+        assert!(matches!(e, FormatError::CorruptJournal { kept: 0, .. }), "{e}");
+        let r = d.recover(SyncMode::Always, true, seq_of).unwrap();
+        assert!(r.records.is_empty() && r.warnings[0].contains("--repair"));
+    }
+}
