@@ -28,6 +28,7 @@ pub mod model;
 pub mod params;
 pub mod persist;
 pub mod store;
+pub mod table;
 pub mod wire;
 pub mod world;
 

@@ -26,6 +26,7 @@ use crate::model::{
     BandwidthPackage, Eip, EipStatus, EntryStatus, ForwardEntry, IpPool, NatGateway, NatStatus, SnatEntry, VSwitch,
     VSwitchStatus, Vpc, VpcStatus,
 };
+use crate::table::{Indexed, Table};
 use crate::world::{AccountSpec, Region, World};
 
 /// Delays of the status lifecycles, in milliseconds of the emulator's clock (0: immediate).
@@ -251,13 +252,18 @@ impl ClientTokens {
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct RegionState {
-    pub vpcs: BTreeMap<String, Vpc>,
-    pub vswitches: BTreeMap<String, VSwitch>,
-    pub nat_gateways: BTreeMap<String, NatGateway>,
-    pub eips: BTreeMap<String, Eip>,
-    pub forward_entries: BTreeMap<String, ForwardEntry>,
-    pub snat_entries: BTreeMap<String, SnatEntry>,
-    pub bandwidth_packages: BTreeMap<String, BandwidthPackage>,
+    pub vpcs: Table<Vpc>,
+    /// Grouped by VPC.
+    pub vswitches: Table<VSwitch>,
+    /// Grouped by VPC; also found by their DNAT and SNAT table ids.
+    pub nat_gateways: Table<NatGateway>,
+    pub eips: Table<Eip>,
+    /// Grouped by gateway.
+    pub forward_entries: Table<ForwardEntry>,
+    /// Grouped by gateway.
+    pub snat_entries: Table<SnatEntry>,
+    /// Grouped by gateway.
+    pub bandwidth_packages: Table<BandwidthPackage>,
     /// Released EIPs (id, address, when), so AllocateEipAddress with `InstanceId` can take one back.
     pub released_eips: Vec<(String, std::net::Ipv4Addr, Millis)>,
 }
@@ -330,20 +336,17 @@ impl RegionState {
 
     /// Bandwidth packages of a gateway, oldest first.
     pub fn packages_of(&self, nat_gateway_id: &str) -> Vec<&BandwidthPackage> {
-        let mut v: Vec<&BandwidthPackage> =
-            self.bandwidth_packages.values().filter(|p| p.nat_gateway_id == nat_gateway_id).collect();
-        v.sort_by_key(|p| p.seq);
-        v
+        self.bandwidth_packages.group(nat_gateway_id).collect()
     }
 
     /// The gateway that owns a DNAT table.
     pub fn gateway_of_forward_table(&self, table_id: &str) -> Option<&NatGateway> {
-        self.nat_gateways.values().find(|g| g.forward_table_id == table_id)
+        self.nat_gateways.by_alias(table_id).filter(|g| g.forward_table_id == table_id)
     }
 
     /// The gateway that owns an SNAT table.
     pub fn gateway_of_snat_table(&self, table_id: &str) -> Option<&NatGateway> {
-        self.nat_gateways.values().find(|g| g.snat_table_id == table_id)
+        self.nat_gateways.by_alias(table_id).filter(|g| g.snat_table_id == table_id)
     }
 
     /// Whether `ip` is a public address of `gw` that DNAT/SNAT entries may use: an InUse EIP bound
@@ -381,10 +384,7 @@ impl RegionState {
 
     /// DNAT entries of a gateway, oldest first.
     pub fn forward_entries_of(&self, nat_gateway_id: &str) -> Vec<&ForwardEntry> {
-        let mut v: Vec<&ForwardEntry> =
-            self.forward_entries.values().filter(|e| e.nat_gateway_id == nat_gateway_id).collect();
-        v.sort_by_key(|e| e.seq);
-        v
+        self.forward_entries.group(nat_gateway_id).collect()
     }
 
     /// The entries of a gateway that use a public IP: (SNAT entry ids, DNAT entry ids).
@@ -426,9 +426,7 @@ impl RegionState {
 
     /// NAT gateways of a VPC, oldest first.
     pub fn nat_gateways_of_vpc(&self, vpc_id: &str) -> Vec<&NatGateway> {
-        let mut v: Vec<_> = self.nat_gateways.values().filter(|g| g.vpc_id == vpc_id).collect();
-        v.sort_by_key(|g| g.seq);
-        v
+        self.nat_gateways.group(vpc_id).collect()
     }
 }
 
@@ -818,6 +816,66 @@ impl Store {
         let mut v: Vec<Arc<Account>> = self.accounts.read().values().cloned().collect();
         v.sort_by(|a, b| a.access_key_id.cmp(&b.access_key_id));
         v
+    }
+}
+
+impl Indexed for Vpc {
+    fn seq(&self) -> u64 {
+        self.seq
+    }
+}
+
+impl Indexed for VSwitch {
+    fn seq(&self) -> u64 {
+        self.seq
+    }
+    fn group(&self) -> &str {
+        &self.vpc_id
+    }
+}
+
+impl Indexed for NatGateway {
+    fn seq(&self) -> u64 {
+        self.seq
+    }
+    fn group(&self) -> &str {
+        &self.vpc_id
+    }
+    fn aliases(&self) -> Vec<&str> {
+        vec![&self.forward_table_id, &self.snat_table_id]
+    }
+}
+
+impl Indexed for Eip {
+    fn seq(&self) -> u64 {
+        self.seq
+    }
+}
+
+impl Indexed for ForwardEntry {
+    fn seq(&self) -> u64 {
+        self.seq
+    }
+    fn group(&self) -> &str {
+        &self.nat_gateway_id
+    }
+}
+
+impl Indexed for SnatEntry {
+    fn seq(&self) -> u64 {
+        self.seq
+    }
+    fn group(&self) -> &str {
+        &self.nat_gateway_id
+    }
+}
+
+impl Indexed for BandwidthPackage {
+    fn seq(&self) -> u64 {
+        self.seq
+    }
+    fn group(&self) -> &str {
+        &self.nat_gateway_id
     }
 }
 

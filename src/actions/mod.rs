@@ -49,6 +49,12 @@ pub fn page<T>(items: Vec<T>, paging: Paging) -> (usize, Vec<T>) {
     (total, out)
 }
 
+/// One page of an ordered iterator whose total is known (no filter: nothing is collected or
+/// sorted beyond the page).
+pub fn page_of<T>(items: impl Iterator<Item = T>, total: usize, paging: Paging) -> (usize, Vec<T>) {
+    (total, items.skip(paging.offset()).take(paging.size).collect())
+}
+
 /// `DryRun=true`: every check passed, nothing changed (REAL-SERVICE §1 item 8).
 pub fn dry_run(p: &Params) -> Result<bool, ApiError> {
     p.bool_or("DryRun", false)

@@ -121,13 +121,13 @@ pub fn handle(st: &AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Response
     ctx.region(&req.region_id)?;
     ensure_allowed(st)?;
     let rs = st.region(&req.region_id)?;
-    let mut items: Vec<&BandwidthPackage> = rs
+    let items: Vec<&BandwidthPackage> = rs
         .bandwidth_packages
-        .values()
+        .in_order()
+        .rev()
         .filter(|p| req.package_id.as_ref().is_none_or(|i| &p.id == i))
         .filter(|p| req.nat_gateway_id.as_ref().is_none_or(|g| &p.nat_gateway_id == g))
         .collect();
-    items.sort_by_key(|p| std::cmp::Reverse(p.seq));
     let (total, items) = page(items, req.paging);
     Ok(Response {
         total_count: total,

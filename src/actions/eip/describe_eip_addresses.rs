@@ -214,9 +214,10 @@ pub fn handle(st: &AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Response
     if req.dry_run {
         return Err(ApiError::DryRunOperation);
     }
-    let mut items: Vec<&Eip> = rs
+    let items: Vec<&Eip> = rs
         .eips
-        .values()
+        .in_order()
+        .rev()
         .filter(|e| {
             !req.excluded_by_unmodelled
                 && req.lock_reason.is_none()
@@ -233,7 +234,6 @@ pub fn handle(st: &AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Response
                 && has_tags(&e.tags, &req.tags)
         })
         .collect();
-    items.sort_by_key(|e| std::cmp::Reverse(e.seq));
     let (total, items) = page(items, req.paging);
     Ok(Response {
         total_count: total,

@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::parse_protocol;
-use crate::actions::page;
+use crate::actions::{page, page_of};
 use crate::error::ApiError;
 use crate::model::ForwardEntry;
 use crate::params::{Paging, Params};
@@ -104,18 +104,34 @@ pub fn handle(st: &AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Response
         (None, Some(g)) => rs.nat_gateways.get(g).ok_or(ApiError::InvalidNatGatewayIdNotFound)?,
         (None, None) => return Err(ApiError::DescribeForwardParamInvalid),
     };
-    let mut items: Vec<&ForwardEntry> =
-        if req.nat_gateway_id.as_ref().is_some_and(|g| *g != gw.id) { vec![] } else { rs.forward_entries_of(&gw.id) };
-    items.retain(|e| {
-        req.entry_id.as_ref().is_none_or(|i| &e.id == i)
-            && req.external_ip.as_ref().is_none_or(|i| &e.external_ip == i)
-            && same_port(&req.external_port, &e.external_port)
-            && req.internal_ip.as_ref().is_none_or(|i| &e.internal_ip == i)
-            && same_port(&req.internal_port, &e.internal_port)
-            && req.protocol.is_none_or(|p| e.ip_protocol == p)
-            && req.name.as_ref().is_none_or(|n| &e.name == n)
-    });
-    let (total, items) = page(items, req.paging);
+    let other_gateway = req.nat_gateway_id.as_ref().is_some_and(|g| *g != gw.id);
+    let unfiltered = req.entry_id.is_none()
+        && req.external_ip.is_none()
+        && req.external_port.is_none()
+        && req.internal_ip.is_none()
+        && req.internal_port.is_none()
+        && req.protocol.is_none()
+        && req.name.is_none();
+    let (total, items) = if other_gateway {
+        (0, vec![])
+    } else if unfiltered {
+        page_of(rs.forward_entries.group(&gw.id), rs.forward_entries.group_len(&gw.id), req.paging)
+    } else {
+        let items: Vec<&ForwardEntry> = rs
+            .forward_entries
+            .group(&gw.id)
+            .filter(|e| {
+                req.entry_id.as_ref().is_none_or(|i| &e.id == i)
+                    && req.external_ip.as_ref().is_none_or(|i| &e.external_ip == i)
+                    && same_port(&req.external_port, &e.external_port)
+                    && req.internal_ip.as_ref().is_none_or(|i| &e.internal_ip == i)
+                    && same_port(&req.internal_port, &e.internal_port)
+                    && req.protocol.is_none_or(|p| e.ip_protocol == p)
+                    && req.name.as_ref().is_none_or(|n| &e.name == n)
+            })
+            .collect();
+        page(items, req.paging)
+    };
     Ok(Response {
         total_count: total,
         page_number: req.paging.number,

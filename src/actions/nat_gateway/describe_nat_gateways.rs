@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::create_nat_gateway::{BandwidthPackageIds, ForwardTableIds, FullNatTableIds, SnatTableIds};
 use super::{ip_list, IpListItem, NatTags};
-use crate::actions::{dry_run, has_tags, page};
+use crate::actions::{dry_run, has_tags, page, page_of};
 use crate::clock::format_iso;
 use crate::error::ApiError;
 use crate::model::{NatGateway, NatStatus};
@@ -218,25 +218,42 @@ pub fn handle(st: &AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Response
     if req.dry_run {
         return Err(ApiError::DryRunOperation);
     }
-    let mut items: Vec<&NatGateway> = match &req.nat_gateway_id {
-        Some(id) => rs.nat_gateways.get(id).into_iter().collect(),
-        None => rs.nat_gateways.values().collect(),
+    let unfiltered = req.vpc_id.is_none()
+        && req.name.is_none()
+        && req.status.is_none()
+        && req.spec.is_none()
+        && req.nat_type.is_none()
+        && req.network_type.is_none()
+        && req.instance_charge_type.is_none()
+        && req.resource_group_id.is_none()
+        && req.zone_id.is_none()
+        && req.availability_mode.is_none()
+        && req.tags.is_empty();
+    let (total, items) = match &req.nat_gateway_id {
+        None if unfiltered => page_of(rs.nat_gateways.in_order().rev(), rs.nat_gateways.len(), req.paging),
+        _ => {
+            let matches = |g: &&NatGateway| {
+                req.nat_gateway_id.as_ref().is_none_or(|id| &g.id == id)
+                    && req.vpc_id.as_ref().is_none_or(|v| &g.vpc_id == v)
+                    && req.name.as_ref().is_none_or(|n| &g.name == n)
+                    && req.status.is_none_or(|s| g.status == s)
+                    && eq_ci(&req.spec, &g.spec)
+                    && eq_ci(&req.nat_type, &g.nat_type)
+                    && eq_ci(&req.network_type, &g.network_type)
+                    && eq_ci(&req.instance_charge_type, &g.instance_charge_type)
+                    && req.resource_group_id.as_ref().is_none_or(|r| &g.resource_group_id == r)
+                    && req.zone_id.as_ref().is_none_or(|z| &g.zone_id == z)
+                    && eq_ci(&req.availability_mode, &g.availability_mode)
+                    && has_tags(&g.tags, &req.tags)
+            };
+            let items: Vec<&NatGateway> = match (&req.nat_gateway_id, &req.vpc_id) {
+                (Some(id), _) => rs.nat_gateways.get(id).into_iter().filter(matches).collect(),
+                (None, Some(vpc)) => rs.nat_gateways.group(vpc).rev().filter(matches).collect(),
+                (None, None) => rs.nat_gateways.in_order().rev().filter(matches).collect(),
+            };
+            page(items, req.paging)
+        }
     };
-    items.retain(|g| {
-        req.vpc_id.as_ref().is_none_or(|v| &g.vpc_id == v)
-            && req.name.as_ref().is_none_or(|n| &g.name == n)
-            && req.status.is_none_or(|s| g.status == s)
-            && eq_ci(&req.spec, &g.spec)
-            && eq_ci(&req.nat_type, &g.nat_type)
-            && eq_ci(&req.network_type, &g.network_type)
-            && eq_ci(&req.instance_charge_type, &g.instance_charge_type)
-            && req.resource_group_id.as_ref().is_none_or(|r| &g.resource_group_id == r)
-            && req.zone_id.as_ref().is_none_or(|z| &g.zone_id == z)
-            && eq_ci(&req.availability_mode, &g.availability_mode)
-            && has_tags(&g.tags, &req.tags)
-    });
-    items.sort_by_key(|g| std::cmp::Reverse(g.seq));
-    let (total, items) = page(items, req.paging);
     Ok(Response {
         total_count: total,
         page_number: req.paging.number,

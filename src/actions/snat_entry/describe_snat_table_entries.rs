@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::source_cidr;
-use crate::actions::page;
+use crate::actions::{page, page_of};
 use crate::error::ApiError;
 use crate::model::SnatEntry;
 use crate::params::{Paging, Params};
@@ -99,17 +99,33 @@ pub fn handle(st: &AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Response
         (None, Some(g)) => rs.nat_gateways.get(g).ok_or(ApiError::InvalidNatGatewayIdNotFound)?,
         (None, None) => return Err(ApiError::MissingMandatory("SnatTableId or NatGatewayId")),
     };
-    let mut items: Vec<&SnatEntry> =
-        if req.nat_gateway_id.as_ref().is_some_and(|g| *g != gw.id) { vec![] } else { rs.snat_entries_of(&gw.id) };
-    items.retain(|e| {
-        req.entry_id.as_ref().is_none_or(|i| &e.id == i)
-            && req.snat_ip.as_ref().is_none_or(|ip| e.snat_ips.contains(ip))
-            && req.source_cidr.as_ref().is_none_or(|c| source_cidr(rs, e).is_some_and(|s| s.to_string() == *c))
-            && req.source_vswitch_id.as_ref().is_none_or(|v| &e.source_vswitch_id == v)
-            && req.name.as_ref().is_none_or(|n| &e.name == n)
-            && (req.network_interface_ids.is_empty() || req.network_interface_ids.contains(&e.network_interface_id))
-    });
-    let (total, items) = page(items, req.paging);
+    let other_gateway = req.nat_gateway_id.as_ref().is_some_and(|g| *g != gw.id);
+    let unfiltered = req.entry_id.is_none()
+        && req.snat_ip.is_none()
+        && req.source_cidr.is_none()
+        && req.source_vswitch_id.is_none()
+        && req.name.is_none()
+        && req.network_interface_ids.is_empty();
+    let (total, items) = if other_gateway {
+        (0, vec![])
+    } else if unfiltered {
+        page_of(rs.snat_entries.group(&gw.id), rs.snat_entries.group_len(&gw.id), req.paging)
+    } else {
+        let items: Vec<&SnatEntry> = rs
+            .snat_entries
+            .group(&gw.id)
+            .filter(|e| {
+                req.entry_id.as_ref().is_none_or(|i| &e.id == i)
+                    && req.snat_ip.as_ref().is_none_or(|ip| e.snat_ips.contains(ip))
+                    && req.source_cidr.as_ref().is_none_or(|c| source_cidr(rs, e).is_some_and(|s| s.to_string() == *c))
+                    && req.source_vswitch_id.as_ref().is_none_or(|v| &e.source_vswitch_id == v)
+                    && req.name.as_ref().is_none_or(|n| &e.name == n)
+                    && (req.network_interface_ids.is_empty()
+                        || req.network_interface_ids.contains(&e.network_interface_id))
+            })
+            .collect();
+        page(items, req.paging)
+    };
     Ok(Response {
         total_count: total,
         page_number: req.paging.number,

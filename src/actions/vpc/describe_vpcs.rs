@@ -126,9 +126,10 @@ pub fn handle(st: &AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Response
     if req.dry_run {
         return Err(ApiError::DryRunOperation);
     }
-    let mut vpcs: Vec<_> = region
+    let vpcs: Vec<_> = region
         .vpcs
-        .values()
+        .in_order()
+        .rev()
         .filter(|v| req.vpc_ids.as_ref().is_none_or(|ids| ids.contains(&v.id)))
         .filter(|v| req.vpc_name.as_ref().is_none_or(|n| &v.name == n))
         .filter(|v| req.is_default.is_none_or(|d| v.is_default == d))
@@ -138,7 +139,6 @@ pub fn handle(st: &AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Response
         .filter(|_| req.dhcp_options_set_id.is_none())
         .filter(|v| has_tags(&v.tags, &req.tags))
         .collect();
-    vpcs.sort_by_key(|v| std::cmp::Reverse(v.seq));
     let (total, vpcs) = page(vpcs, req.paging);
     let vpc = vpcs
         .into_iter()

@@ -89,9 +89,10 @@ pub fn handle(st: &AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Response
         return Err(ApiError::DryRunOperation);
     }
     let region = st.region(&region_id)?;
-    let mut items: Vec<_> = region
+    let items: Vec<_> = region
         .vswitches
-        .values()
+        .in_order()
+        .rev()
         .filter(|v| req.vpc_id.as_ref().is_none_or(|x| &v.vpc_id == x))
         .filter(|v| req.vswitch_ids.as_ref().is_none_or(|ids| ids.contains(&v.id)))
         .filter(|v| req.zone_id.as_ref().is_none_or(|z| &v.zone_id == z))
@@ -102,7 +103,6 @@ pub fn handle(st: &AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Response
         .filter(|_| req.owner_id.is_none_or(|o| o as u64 == st.owner_id))
         .filter(|v| has_tags(&v.tags, &req.tags))
         .collect();
-    items.sort_by_key(|v| std::cmp::Reverse(v.seq));
     let (total, items) = page(items, req.paging);
     Ok(Response {
         total_count: total,

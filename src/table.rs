@@ -1,0 +1,225 @@
+//! `Table<T>`: resources by id, with the indexes lists need — creation order, a group (the gateway
+//! of an entry, the VPC of a gateway) and aliases (a gateway's DNAT/SNAT table ids) — so that
+//! describing one page or one gateway's entries never scans or sorts a whole region.
+//!
+//! It behaves like a `BTreeMap<String, T>` (same method names) and serializes as one, so state
+//! dumps and snapshots stay plain JSON; the indexes are rebuilt on load. A resource's seq, group
+//! and aliases must not change while it is in the table. Depends on nothing.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// What the table indexes a resource by.
+pub trait Indexed {
+    /// Creation order (unique within an account).
+    fn seq(&self) -> u64;
+    /// The owner whose children are listed together ("" for none).
+    fn group(&self) -> &str {
+        ""
+    }
+    /// Other ids the resource can be found by.
+    fn aliases(&self) -> Vec<&str> {
+        Vec::new()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Table<T> {
+    items: BTreeMap<String, T>,
+    order: BTreeMap<u64, String>,
+    groups: HashMap<String, BTreeMap<u64, String>>,
+    aliases: HashMap<String, String>,
+}
+
+impl<T> Default for Table<T> {
+    fn default() -> Self {
+        Table { items: BTreeMap::new(), order: BTreeMap::new(), groups: HashMap::new(), aliases: HashMap::new() }
+    }
+}
+
+impl<T: Indexed> Table<T> {
+    pub fn insert(&mut self, id: String, value: T) -> Option<T> {
+        let old = self.remove(&id);
+        self.order.insert(value.seq(), id.clone());
+        if !value.group().is_empty() {
+            self.groups.entry(value.group().to_owned()).or_default().insert(value.seq(), id.clone());
+        }
+        for a in value.aliases() {
+            self.aliases.insert(a.to_owned(), id.clone());
+        }
+        self.items.insert(id, value);
+        old
+    }
+
+    pub fn remove(&mut self, id: &str) -> Option<T> {
+        let value = self.items.remove(id)?;
+        self.order.remove(&value.seq());
+        if let Some(g) = self.groups.get_mut(value.group()) {
+            g.remove(&value.seq());
+            if g.is_empty() {
+                self.groups.remove(value.group());
+            }
+        }
+        for a in value.aliases() {
+            self.aliases.remove(a);
+        }
+        Some(value)
+    }
+
+    pub fn retain(&mut self, mut keep: impl FnMut(&String, &mut T) -> bool) {
+        let drop: Vec<String> = self.items.iter_mut().filter_map(|(k, v)| (!keep(k, v)).then(|| k.clone())).collect();
+        for id in drop {
+            self.remove(&id);
+        }
+    }
+
+    /// The members of a group, oldest first.
+    pub fn group(&self, group: &str) -> impl DoubleEndedIterator<Item = &T> + '_ {
+        self.groups.get(group).into_iter().flat_map(|g| g.values()).filter_map(|id| self.items.get(id))
+    }
+
+    pub fn group_len(&self, group: &str) -> usize {
+        self.groups.get(group).map_or(0, BTreeMap::len)
+    }
+
+    /// Every resource, oldest first.
+    pub fn in_order(&self) -> impl DoubleEndedIterator<Item = &T> + '_ {
+        self.order.values().filter_map(|id| self.items.get(id))
+    }
+
+    pub fn by_alias(&self, alias: &str) -> Option<&T> {
+        self.aliases.get(alias).and_then(|id| self.items.get(id))
+    }
+}
+
+impl<T> Table<T> {
+    pub fn get(&self, id: &str) -> Option<&T> {
+        self.items.get(id)
+    }
+
+    /// Mutable access; the caller must not change the resource's seq, group or aliases.
+    pub fn get_mut(&mut self, id: &str) -> Option<&mut T> {
+        self.items.get_mut(id)
+    }
+
+    pub fn contains_key(&self, id: &str) -> bool {
+        self.items.contains_key(id)
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &T> {
+        self.items.values()
+    }
+
+    /// Mutable access to every resource; the same rule as `get_mut`.
+    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut T> {
+        self.items.values_mut()
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &String> {
+        self.items.keys()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &T)> {
+        self.items.iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+}
+
+impl<T: Indexed> FromIterator<(String, T)> for Table<T> {
+    fn from_iter<I: IntoIterator<Item = (String, T)>>(iter: I) -> Self {
+        let mut t = Table::default();
+        for (k, v) in iter {
+            t.insert(k, v);
+        }
+        t
+    }
+}
+
+impl<T: Serialize> Serialize for Table<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.items.serialize(s)
+    }
+}
+
+impl<'de, T: Deserialize<'de> + Indexed> Deserialize<'de> for Table<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let items = BTreeMap::<String, T>::deserialize(d)?;
+        Ok(items.into_iter().collect())
+    }
+}
+
+impl<T: PartialEq> PartialEq for Table<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.items == other.items
+    }
+}
+
+impl<T> std::ops::Index<&String> for Table<T> {
+    type Output = T;
+    fn index(&self, id: &String) -> &T {
+        &self.items[id]
+    }
+}
+
+impl<T> std::ops::Index<&str> for Table<T> {
+    type Output = T;
+    fn index(&self, id: &str) -> &T {
+        &self.items[id]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    struct R {
+        seq: u64,
+        parent: String,
+        alias: String,
+    }
+
+    impl Indexed for R {
+        fn seq(&self) -> u64 {
+            self.seq
+        }
+        fn group(&self) -> &str {
+            &self.parent
+        }
+        fn aliases(&self) -> Vec<&str> {
+            vec![&self.alias]
+        }
+    }
+
+    fn r(seq: u64, parent: &str) -> R {
+        R { seq, parent: parent.into(), alias: format!("a{seq}") }
+    }
+
+    #[test]
+    fn indexes_follow_inserts_and_removes() {
+        let mut t: Table<R> = Table::default();
+        t.insert("x3".into(), r(3, "g1"));
+        t.insert("x1".into(), r(1, "g1"));
+        t.insert("x2".into(), r(2, "g2"));
+        assert_eq!(t.group("g1").map(|v| v.seq).collect::<Vec<_>>(), vec![1, 3]);
+        assert_eq!(t.in_order().rev().map(|v| v.seq).collect::<Vec<_>>(), vec![3, 2, 1]);
+        assert_eq!(t.by_alias("a2").map(|v| v.seq), Some(2));
+        t.remove("x1");
+        t.retain(|_, v| v.seq != 2);
+        assert_eq!(t.group_len("g1"), 1);
+        assert_eq!(t.group_len("g2"), 0);
+        assert!(t.by_alias("a2").is_none());
+        let json = serde_json::to_string(&t).unwrap();
+        let back: Table<R> = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.group("g1").count(), 1);
+        assert_eq!(back, t);
+    }
+}
