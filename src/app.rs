@@ -1,6 +1,8 @@
-//! The running emulator's shared state: the store, the clock, the nonce cache, the settings.
-//! Built once from the configuration; handed to `wire` and `control` behind an `Arc`.
+//! The running emulator's shared state: the store, the clock, the nonce cache, the settings, the
+//! request journal and the fault rules. Built once from the configuration (and the `--init` file);
+//! handed to `wire` and `control` behind an `Arc`.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -8,14 +10,16 @@ use parking_lot::RwLock;
 
 use crate::clock::Clock;
 use crate::config::{AuthMode, ServeArgs};
+use crate::faults::Faults;
 use crate::ids::RequestIds;
+use crate::journal::Journal;
 use crate::store::{Delays, Quotas, Store};
 use crate::wire::auth::NonceCache;
 use crate::wire::encoding::Limits;
 use crate::world::World;
 
-/// Settings that may change while the emulator runs.
-#[derive(Debug, Clone, Copy)]
+/// Settings that may change while the emulator runs (`GET/POST /_emulator/config`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Settings {
     pub delays: Delays,
     pub quotas: Quotas,
@@ -31,7 +35,12 @@ pub struct App {
     pub limits: Limits,
     pub max_body_bytes: usize,
     pub started: Instant,
-    pub seed: u64,
+    /// The seed of ids and RequestIds (`--seed`, `POST /_emulator/seed`).
+    seed: AtomicU64,
+    /// Recent requests (`GET /_emulator/requests`).
+    pub journal: Journal,
+    /// Fault rules and their report (`/_emulator/faults`).
+    pub faults: Faults,
 }
 
 impl App {
@@ -49,7 +58,7 @@ impl App {
         }
         let seed =
             args.seed.unwrap_or_else(|| crate::ids::splitmix64(crate::clock::wall_ms() ^ std::process::id() as u64));
-        Ok(Arc::new(App {
+        let app = Arc::new(App {
             store: Store::new(Arc::new(world), seed),
             clock: Clock::new(),
             nonces: NonceCache::new(args.nonce_capacity),
@@ -62,7 +71,33 @@ impl App {
             limits: Limits { max_params: args.max_params, max_value_bytes: args.max_value_bytes },
             max_body_bytes: args.max_body_bytes,
             started: Instant::now(),
-            seed,
-        }))
+            seed: AtomicU64::new(seed),
+            journal: Journal::new(args.journal_size),
+            faults: Faults::new(args.fault_report_size),
+        });
+        if let Some(path) = &args.init {
+            let text =
+                std::fs::read_to_string(path).map_err(|e| format!("--init: cannot read {}: {e}", path.display()))?;
+            let doc = crate::init::parse(&text, &path.display().to_string())
+                .map_err(|e| format!("--init {}: {e}", path.display()))?;
+            crate::init::apply(&app, &doc).map_err(|e| format!("--init {}: {e}", path.display()))?;
+        }
+        Ok(app)
+    }
+
+    pub fn seed(&self) -> u64 {
+        self.seed.load(Ordering::SeqCst)
+    }
+
+    /// Restarts every id generator (resources and RequestIds) from `seed`.
+    pub fn reseed(&self, seed: u64) {
+        self.seed.store(seed, Ordering::SeqCst);
+        self.store.reseed(seed);
+        self.request_ids.reseed(seed);
+    }
+
+    /// Microseconds since the emulator started (monotonic; for durations and backoffs).
+    pub fn mono_us(&self) -> u64 {
+        self.started.elapsed().as_micros() as u64
     }
 }

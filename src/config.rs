@@ -14,7 +14,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
                   Version 2016-04-28). With no subcommand it serves the RPC API on --listen, checking \
                   signatures like the real gateway, with an embedded default world (accounts testid/testsecret \
                   and testid2/testsecret2, seven regions, a default VPC with vSwitches in each). \
-                  Control endpoints live under /_emulator/ (health, reset)."
+                  Control endpoints live under /_emulator/ (state, clock, config, seed, faults, requests, \
+                  accounts, reset, init, openapi.json; docs/control-api.md); the subcommands below are thin \
+                  clients of them."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -29,6 +31,211 @@ pub enum Command {
     Serve(ServeArgs),
     /// Exit 0 when the emulator's /_emulator/health answers 200 (for container HEALTHCHECKs).
     Healthcheck(HealthcheckArgs),
+    /// Print the resources of a running emulator (GET /_emulator/state).
+    State(StateArgs),
+    /// Show or move the virtual clock (GET/POST /_emulator/clock).
+    Clock(ClockArgs),
+    /// Show or change lifecycle delays and quotas (GET/POST /_emulator/config).
+    Config(ConfigArgs),
+    /// Restart the id generators from a seed (POST /_emulator/seed).
+    Seed(SeedArgs),
+    /// Reset every account, or one, to the world file's state (POST /_emulator/reset).
+    Reset(ResetArgs),
+    /// List, add or remove fault rules; print the fault report (/_emulator/faults).
+    Faults(FaultsArgs),
+    /// Print recent requests, or one with its signature diagnosis (/_emulator/requests).
+    Requests(RequestsArgs),
+    /// List or add accounts (/_emulator/accounts).
+    Accounts(AccountsArgs),
+}
+
+/// Where a running emulator is: shared by every client subcommand.
+#[derive(Debug, Clone, Args)]
+pub struct Target {
+    /// Base URL of the emulator (`http://host:port`); by default derived from NAT_EMULATOR_LISTEN
+    /// (0.0.0.0 → 127.0.0.1).
+    #[arg(long, env = "NAT_EMULATOR_URL", global = true)]
+    pub url: Option<String>,
+    /// Seconds to wait for an answer.
+    #[arg(long, env = "NAT_EMULATOR_CLIENT_TIMEOUT", default_value_t = 10, global = true)]
+    pub timeout: u64,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct StateArgs {
+    #[command(flatten)]
+    pub target: Target,
+    /// Only this account (AccessKeyId).
+    #[arg(long)]
+    pub account: Option<String>,
+    /// Only this region.
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Only these resource types (vpc, vswitch, nat_gateway, eip, forward_entry, snat_entry; comma-separated).
+    #[arg(long = "type")]
+    pub kind: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ClockArgs {
+    #[command(flatten)]
+    pub target: Target,
+    /// Move the virtual clock forward by this many seconds (fractions allowed).
+    #[arg(long, value_name = "SECONDS")]
+    pub advance: Option<f64>,
+    /// Stop the virtual clock.
+    #[arg(long, conflicts_with = "unfreeze")]
+    pub freeze: bool,
+    /// Let the virtual clock run again.
+    #[arg(long)]
+    pub unfreeze: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ConfigArgs {
+    #[command(flatten)]
+    pub target: Target,
+    /// Every lifecycle delay at once, in milliseconds.
+    #[arg(long, value_name = "MS")]
+    pub transition_delay_ms: Option<u64>,
+    /// A JSON object merged into the configuration, e.g. '{"delays":{"nat_create_ms":0}}'.
+    #[arg(long, value_name = "JSON")]
+    pub set: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SeedArgs {
+    #[command(flatten)]
+    pub target: Target,
+    /// The new seed; without it, print the current one.
+    pub seed: Option<u64>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ResetArgs {
+    #[command(flatten)]
+    pub target: Target,
+    /// Reset only this account (AccessKeyId).
+    #[arg(long)]
+    pub account: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct FaultsArgs {
+    #[command(flatten)]
+    pub target: Target,
+    #[command(subcommand)]
+    pub command: Option<FaultsCommand>,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum FaultsCommand {
+    /// List the rules with their hit counts (the default).
+    List,
+    /// Add a rule: flags, or a whole rule as JSON with --json.
+    Add(Box<FaultAddArgs>),
+    /// Remove one rule, or every rule with --all.
+    Delete {
+        /// The rule id (`flt-…`).
+        id: Option<String>,
+        /// Remove every rule.
+        #[arg(long, conflicts_with = "id")]
+        all: bool,
+    },
+    /// Per injected fault: did the client come back with the same request, and how fast.
+    Report,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct FaultAddArgs {
+    /// The whole rule as JSON (the body of POST /_emulator/faults); other flags are ignored.
+    #[arg(long, value_name = "JSON")]
+    pub json: Option<String>,
+    /// Match this action.
+    #[arg(long)]
+    pub action: Option<String>,
+    /// Match requests with a parameter equal to this id.
+    #[arg(long)]
+    pub resource_id: Option<String>,
+    /// Match this account (AccessKeyId).
+    #[arg(long)]
+    pub account: Option<String>,
+    /// Match this region.
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Answer with this error: a preset (Throttling, Throttling.User, Throttling.Api, ServiceUnavailable,
+    /// IncorrectStatus.NATGW, OperationConflict, TaskConflict, InternalError) or any Code with --status.
+    #[arg(long)]
+    pub error: Option<String>,
+    /// HTTP status of a non-preset --error.
+    #[arg(long)]
+    pub status: Option<u16>,
+    /// Message of the error (presets have the real one).
+    #[arg(long)]
+    pub message: Option<String>,
+    /// Added latency in milliseconds.
+    #[arg(long)]
+    pub latency_ms: Option<u64>,
+    /// Only the Nth matching call.
+    #[arg(long)]
+    pub nth: Option<u64>,
+    /// Only the first N matching calls.
+    #[arg(long)]
+    pub first: Option<u64>,
+    /// Each matching call with this probability (0..1), drawn from a seeded generator.
+    #[arg(long)]
+    pub probability: Option<f64>,
+    /// Seed of --probability.
+    #[arg(long)]
+    pub seed: Option<u64>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RequestsArgs {
+    #[command(flatten)]
+    pub target: Target,
+    /// Show one request (with the signature diagnosis of a refused signature).
+    #[arg(long, value_name = "REQUEST_ID")]
+    pub id: Option<String>,
+    /// At most this many, newest first.
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Only this action.
+    #[arg(long)]
+    pub action: Option<String>,
+    /// Only this Code (`ok` for successes).
+    #[arg(long)]
+    pub code: Option<String>,
+    /// Only this account (AccessKeyId).
+    #[arg(long)]
+    pub account: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct AccountsArgs {
+    #[command(flatten)]
+    pub target: Target,
+    #[command(subcommand)]
+    pub command: Option<AccountsCommand>,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum AccountsCommand {
+    /// List AccessKeyIds and account ids (the default; never secrets).
+    List,
+    /// Add a key pair with its own default world.
+    Add {
+        #[arg(long)]
+        access_key_id: String,
+        /// The secret (or NAT_EMULATOR_NEW_ACCESS_KEY_SECRET, so that it stays out of `ps`).
+        #[arg(long, env = "NAT_EMULATOR_NEW_ACCESS_KEY_SECRET", hide_env_values = true)]
+        access_key_secret: String,
+        /// Numeric account id (OwnerId); derived from the AccessKeyId when absent.
+        #[arg(long)]
+        account_id: Option<u64>,
+        #[arg(long)]
+        name: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -87,6 +294,20 @@ pub struct ServeArgs {
     /// How many signature nonces are remembered for replay protection (oldest forgotten first).
     #[arg(long, env = "NAT_EMULATOR_NONCE_CAPACITY", default_value_t = 262_144)]
     pub nonce_capacity: usize,
+
+    /// Resources to create at start (JSON or YAML; see docs/control-api.md, "Init file"), through
+    /// the same code as the API. Any failing item stops the start with a message naming it.
+    #[arg(long, env = "NAT_EMULATOR_INIT", value_name = "FILE")]
+    pub init: Option<PathBuf>,
+
+    /// How many recent requests GET /_emulator/requests remembers (oldest forgotten first; 0: none).
+    #[arg(long, env = "NAT_EMULATOR_JOURNAL_SIZE", default_value_t = 1000)]
+    pub journal_size: usize,
+
+    /// How many fault episodes (an injected fault and the retries after it) GET /_emulator/faults/report
+    /// remembers (oldest forgotten first).
+    #[arg(long, env = "NAT_EMULATOR_FAULT_REPORT_SIZE", default_value_t = 1000)]
+    pub fault_report_size: usize,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -114,6 +335,9 @@ impl ServeArgs {
             max_value_bytes: 32 * 1024,
             nonce_capacity: 262_144,
             eip_pool: vec![],
+            init: None,
+            journal_size: 1000,
+            fault_report_size: 1000,
         }
     }
 }

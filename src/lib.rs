@@ -13,18 +13,27 @@
 //! - [`store`]: accounts, regions and resources; status transitions on the injected clock.
 //! - [`model`]: resources and their single-resource rules.
 //! - [`world`]: the world file (accounts, regions, zones, default VPCs).
-//! - [`control`]: the emulator's own API under `/_emulator/`.
+//! - [`control`]: the emulator's own API under `/_emulator/` (docs/control-api.md).
+//! - [`journal`]: the bounded request journal behind `GET /_emulator/requests`.
+//! - [`faults`]: fault rules (injected errors and latency) and the fault report.
+//! - [`init`]: `--init FILE` / `POST /_emulator/init`: API calls applied through `dispatch`.
+//! - [`cli`]: the client subcommands (`state`, `clock`, `faults`, …) and `healthcheck`.
 //! - [`error`]: every error code, its HTTP status and message.
 
 pub mod actions;
 pub mod app;
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod control;
 pub mod dispatch;
 pub mod error;
+pub mod faults;
 pub mod ids;
+pub mod init;
+pub mod journal;
 pub mod model;
+pub mod nat_trace;
 pub mod params;
 pub mod persist;
 pub mod store;

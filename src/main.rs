@@ -1,13 +1,13 @@
-//! The binary: parse the configuration, bind, serve; or probe health. Nothing else.
+//! The binary: parse the configuration, bind, serve; or run a client subcommand (`healthcheck`,
+//! `state`, `clock`, … in `aliyun_nat_emulator::cli`). Nothing else.
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use clap::Parser;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use aliyun_nat_emulator::config::{Cli, Command, HealthcheckArgs, ServeArgs};
+use aliyun_nat_emulator::cli;
+use aliyun_nat_emulator::config::{Cli, Command, ServeArgs};
 use aliyun_nat_emulator::App;
 
 fn main() -> ExitCode {
@@ -19,9 +19,18 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let listen = cli.serve.listen;
     match cli.command {
-        Some(Command::Healthcheck(args)) => runtime.block_on(healthcheck(args, &cli.serve)),
+        Some(Command::Healthcheck(args)) => runtime.block_on(cli::healthcheck(args, listen)),
         Some(Command::Serve(args)) => runtime.block_on(serve(args)),
+        Some(Command::State(a)) => runtime.block_on(cli::state(a, listen)),
+        Some(Command::Clock(a)) => runtime.block_on(cli::clock(a, listen)),
+        Some(Command::Config(a)) => runtime.block_on(cli::config(a, listen)),
+        Some(Command::Seed(a)) => runtime.block_on(cli::seed(a, listen)),
+        Some(Command::Reset(a)) => runtime.block_on(cli::reset(a, listen)),
+        Some(Command::Faults(a)) => runtime.block_on(cli::faults(a, listen)),
+        Some(Command::Requests(a)) => runtime.block_on(cli::requests(a, listen)),
+        Some(Command::Accounts(a)) => runtime.block_on(cli::accounts(a, listen)),
         None => runtime.block_on(serve(cli.serve)),
     }
 }
@@ -55,7 +64,8 @@ async fn serve(args: ServeArgs) -> ExitCode {
     }
     tracing::info!(
         listen = %addr,
-        seed = app.seed,
+        seed = app.seed(),
+        journal_size = app.journal.capacity(),
         accounts = app.store.account_ids().len(),
         regions = app.store.world.regions.len(),
         "aliyun-nat-emulator {} listening on http://{addr}",
@@ -93,50 +103,4 @@ async fn shutdown_signal() {
         _ = term => {},
     }
     tracing::info!("shutting down");
-}
-
-/// A tiny HTTP/1.1 GET, so that the probe needs no client library and no curl in the image.
-async fn healthcheck(args: HealthcheckArgs, serve: &ServeArgs) -> ExitCode {
-    let url = args.url.clone().unwrap_or_else(|| {
-        let mut addr = serve.listen;
-        if addr.ip().is_unspecified() {
-            addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
-        }
-        format!("http://{addr}/_emulator/health")
-    });
-    let Some(rest) = url.strip_prefix("http://") else {
-        eprintln!("healthcheck: only http:// URLs are supported: {url}");
-        return ExitCode::FAILURE;
-    };
-    let (hostport, path) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, "/_emulator/health"),
-    };
-    let probe = async {
-        let mut stream = tokio::net::TcpStream::connect(hostport).await?;
-        let req = format!("GET {path} HTTP/1.1\r\nHost: {hostport}\r\nConnection: close\r\n\r\n");
-        stream.write_all(req.as_bytes()).await?;
-        let mut buf = Vec::new();
-        stream.read_to_end(&mut buf).await?;
-        Ok::<_, std::io::Error>(buf)
-    };
-    match tokio::time::timeout(Duration::from_secs(args.timeout), probe).await {
-        Ok(Ok(buf)) => {
-            let head = String::from_utf8_lossy(&buf[..buf.len().min(64)]).into_owned();
-            if head.starts_with("HTTP/1.1 200") || head.starts_with("HTTP/1.0 200") {
-                ExitCode::SUCCESS
-            } else {
-                eprintln!("healthcheck: {url} answered {}", head.lines().next().unwrap_or(""));
-                ExitCode::FAILURE
-            }
-        }
-        Ok(Err(e)) => {
-            eprintln!("healthcheck: {url}: {e}");
-            ExitCode::FAILURE
-        }
-        Err(_) => {
-            eprintln!("healthcheck: {url}: no answer in {} s", args.timeout);
-            ExitCode::FAILURE
-        }
-    }
 }

@@ -1,5 +1,7 @@
 //! Who is calling, and is the request genuine: scheme detection, the timestamp window, nonce
 //! replay protection and signature verification, in the check order of REAL-SERVICE §4.2.
+//! A refused signature, timestamp or nonce also comes with a diagnosis for the request journal
+//! ([`super::diagnose`]); the answer to the client is the same either way.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -7,6 +9,7 @@ use std::sync::Arc;
 use axum::http::HeaderMap;
 use parking_lot::Mutex;
 
+use super::diagnose::{self, ClientSent, SignatureDebug};
 use super::{signature_v1, signature_v3};
 use crate::clock::{parse_iso, Millis};
 use crate::error::ApiError;
@@ -150,6 +153,25 @@ pub struct Incoming<'a> {
     pub body: &'a [u8],
 }
 
+/// A refused request: the error answered, and for the journal what went wrong with the signature.
+#[derive(Debug)]
+pub struct Refusal {
+    pub error: ApiError,
+    pub debug: Option<Box<SignatureDebug>>,
+}
+
+impl From<ApiError> for Refusal {
+    fn from(error: ApiError) -> Self {
+        Refusal { error, debug: None }
+    }
+}
+
+impl Refusal {
+    fn with(error: ApiError, debug: SignatureDebug) -> Refusal {
+        Refusal { error, debug: Some(Box::new(debug)) }
+    }
+}
+
 /// Signature presence → timestamp → AccessKeyId → nonce → signature (REAL-SERVICE §4.2).
 /// With `strict == false` (`--auth off`) only the AccessKeyId is looked at.
 pub fn authenticate(
@@ -159,13 +181,24 @@ pub fn authenticate(
     now: Millis,
     strict: bool,
 ) -> Result<Authenticated, ApiError> {
+    authenticate_explained(req, store, nonces, now, strict).map_err(|r| r.error)
+}
+
+/// [`authenticate`], with a diagnosis of a refused signature, timestamp or nonce.
+pub fn authenticate_explained(
+    req: &Incoming<'_>,
+    store: &Store,
+    nonces: &NonceCache,
+    now: Millis,
+    strict: bool,
+) -> Result<Authenticated, Refusal> {
     match req.scheme {
         Scheme::V1 => authenticate_v1(req, store, nonces, now, strict),
         Scheme::Acs3 => authenticate_acs3(req, store, nonces, now, strict),
         Scheme::Unsigned => {
             let ak = req.all.opt("AccessKeyId").ok_or(ApiError::MissingParameter("AccessKeyId".into()))?;
             if strict {
-                return Err(ApiError::MissingParameter("Signature".into()));
+                return Err(ApiError::MissingParameter("Signature".into()).into());
             }
             let account = store.account(ak).ok_or(ApiError::InvalidAccessKeyIdNotFound)?;
             Ok(Authenticated { account })
@@ -181,13 +214,56 @@ fn check_timestamp(ts: &str, now: Millis) -> Result<Millis, ApiError> {
     Ok(t)
 }
 
+/// [`check_timestamp`], explaining an expired timestamp as clock skew.
+fn check_timestamp_explained(
+    ts: &str,
+    now: Millis,
+    scheme: &'static str,
+    ak: &str,
+    method: &str,
+    client: impl FnOnce() -> ClientSent,
+) -> Result<Millis, Refusal> {
+    check_timestamp(ts, now).map_err(|e| {
+        if e != ApiError::InvalidTimeStampExpired {
+            return e.into();
+        }
+        let skew = parse_iso(ts).map(|t| (t as i64 - now as i64) / 1000).unwrap_or(0);
+        let why = format!(
+            "the request's timestamp {ts} is {} s {} the server's wall clock; the window is ±{} s: fix the client's \
+             clock (the emulator checks timestamps against the wall clock, not its virtual clock)",
+            skew.abs(),
+            if skew < 0 { "behind" } else { "ahead of" },
+            WINDOW_MS / 1000
+        );
+        Refusal::with(e, diagnose::early(scheme, ak, method, client(), Some(skew), "clock_skew", why))
+    })
+}
+
+fn nonce_refusal(scheme: &'static str, ak: &str, method: &str, client: ClientSent) -> Refusal {
+    Refusal::with(
+        ApiError::SignatureNonceUsed,
+        diagnose::early(
+            scheme,
+            ak,
+            method,
+            client,
+            None,
+            "nonce_reused",
+            "the SignatureNonce was used by an accepted request within the last 15 minutes: a client that retries \
+             must sign again with a fresh nonce"
+                .into(),
+        ),
+    )
+}
+
 fn authenticate_v1(
     req: &Incoming<'_>,
     store: &Store,
     nonces: &NonceCache,
     now: Millis,
     strict: bool,
-) -> Result<Authenticated, ApiError> {
+) -> Result<Authenticated, Refusal> {
+    const SCHEME: &str = "RPC v1 (HMAC-SHA1)";
     let p = req.all;
     let missing = |n: &'static str| ApiError::MissingParameter(n.into());
     let ak = p.opt("AccessKeyId").ok_or(missing("AccessKeyId"))?;
@@ -200,23 +276,33 @@ fn authenticate_v1(
     let nonce = p.opt("SignatureNonce").ok_or(missing("SignatureNonce"))?;
     match p.opt("SignatureMethod") {
         Some("HMAC-SHA1") => {}
-        Some(_) => return Err(ApiError::IncompleteSignature("SignatureMethod must be HMAC-SHA1.".into())),
-        None => return Err(missing("SignatureMethod")),
+        Some(_) => return Err(ApiError::IncompleteSignature("SignatureMethod must be HMAC-SHA1.".into()).into()),
+        None => return Err(missing("SignatureMethod").into()),
     }
     match p.opt("SignatureVersion") {
         Some("1.0") => {}
-        Some(_) => return Err(ApiError::IncompleteSignature("SignatureVersion must be 1.0.".into())),
-        None => return Err(missing("SignatureVersion")),
+        Some(_) => return Err(ApiError::IncompleteSignature("SignatureVersion must be 1.0.".into()).into()),
+        None => return Err(missing("SignatureVersion").into()),
     }
-    let t = check_timestamp(ts, now)?;
+    let client = || ClientSent { timestamp: Some(ts.to_owned()), ..Default::default() };
+    let t = check_timestamp_explained(ts, now, SCHEME, ak, req.method, client)?;
     let account = store.account(ak).ok_or(ApiError::InvalidAccessKeyIdNotFound)?;
     if nonces.seen(ak, nonce, now) {
-        return Err(ApiError::SignatureNonceUsed);
+        return Err(nonce_refusal(SCHEME, ak, req.method, client()));
     }
     let sts = signature_v1::string_to_sign(req.method, p);
     let expected = signature_v1::sign(&account.v1_mac, &sts);
     if !signature_v1::matches(&expected, signature) {
-        return Err(ApiError::SignatureDoesNotMatchV1 { string_to_sign: sts });
+        let debug = diagnose::diagnose_v1(&diagnose::V1Input {
+            method: req.method,
+            all: p,
+            query: req.query,
+            access_key_id: ak,
+            mac: &account.v1_mac,
+            signature,
+            server_sts: &sts,
+        });
+        return Err(Refusal::with(ApiError::SignatureDoesNotMatchV1 { string_to_sign: sts }, debug));
     }
     nonces.record(ak, nonce, t.max(now) + WINDOW_MS, now);
     Ok(Authenticated { account })
@@ -228,7 +314,8 @@ fn authenticate_acs3(
     nonces: &NonceCache,
     now: Millis,
     strict: bool,
-) -> Result<Authenticated, ApiError> {
+) -> Result<Authenticated, Refusal> {
+    const SCHEME: &str = "ACS3-HMAC-SHA256";
     let authz = header_str(req.headers, "authorization")
         .ok_or(ApiError::IncompleteSignature("The Authorization header is not ASCII.".into()))?;
     let auth = signature_v3::parse_authorization(authz)?;
@@ -245,33 +332,67 @@ fn authenticate_acs3(
         .ok_or(incomplete("The x-acs-content-sha256 header is required."))?;
     for h in ["x-acs-date", "x-acs-signature-nonce", "x-acs-content-sha256"] {
         if !auth.signed_headers.iter().any(|s| s == h) {
-            return Err(ApiError::IncompleteSignature(format!("The {h} header must be signed.").into()));
+            return Err(ApiError::IncompleteSignature(format!("The {h} header must be signed.").into()).into());
         }
     }
-    let t = check_timestamp(date, now)?;
+    let client = || ClientSent {
+        signature: Some(auth.signature.clone()),
+        signed_headers: Some(auth.signed_headers.clone()),
+        timestamp: Some(date.to_owned()),
+        content_sha256: Some(content_hash.to_owned()),
+        body_parameters: vec![],
+    };
+    let t = check_timestamp_explained(date, now, SCHEME, &auth.access_key_id, req.method, client)?;
     let account = store.account(&auth.access_key_id).ok_or(ApiError::InvalidAccessKeyIdNotFound)?;
     if nonces.seen(&auth.access_key_id, nonce, now) {
-        return Err(ApiError::SignatureNonceUsed);
+        return Err(nonce_refusal(SCHEME, &auth.access_key_id, req.method, client()));
     }
     let body_hash = signature_v3::sha256_hex(req.body);
     if !content_hash.eq_ignore_ascii_case(&body_hash) {
-        return Err(ApiError::SignatureDoesNotMatchV3 {
-            detail: "The x-acs-content-sha256 header is not the SHA-256 of the body.".into(),
-        });
+        return Err(Refusal::with(
+            ApiError::SignatureDoesNotMatchV3 {
+                detail: "The x-acs-content-sha256 header is not the SHA-256 of the body.".into(),
+            },
+            diagnose::early(
+                SCHEME,
+                &auth.access_key_id,
+                req.method,
+                client(),
+                None,
+                "content_hash_mismatch",
+                format!(
+                    "x-acs-content-sha256 is {content_hash} but the body's SHA-256 is {body_hash}: the client hashed \
+                     another body than it sent (e.g. before form-encoding it)"
+                ),
+            ),
+        ));
     }
-    let cr = signature_v3::canonical_request(
-        req.method,
-        req.query,
-        &auth.signed_headers,
-        |name| req.headers.get_all(name).iter().map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()).collect(),
-        content_hash,
-    );
+    let header = |name: &str| -> Vec<String> {
+        req.headers.get_all(name).iter().map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()).collect()
+    };
+    let cr = signature_v3::canonical_request(req.method, req.query, &auth.signed_headers, header, content_hash);
     let sts = signature_v3::string_to_sign(&cr);
     let expected = signature_v3::sign(&account.v3_mac, &sts);
     if !signature_v1::matches(&expected, &auth.signature.to_ascii_lowercase()) {
-        return Err(ApiError::SignatureDoesNotMatchV3 {
-            detail: format!("server string to sign is:{}", sts.replace('\n', "\\n")).into(),
+        let debug = diagnose::diagnose_acs3(&diagnose::Acs3Input {
+            method: req.method,
+            query: req.query,
+            all: req.all,
+            access_key_id: &auth.access_key_id,
+            signed_headers: &auth.signed_headers,
+            header: &header,
+            content_sha256: content_hash,
+            mac: &account.v3_mac,
+            signature: &auth.signature,
+            server_canonical_request: &cr,
+            server_sts: &sts,
         });
+        return Err(Refusal::with(
+            ApiError::SignatureDoesNotMatchV3 {
+                detail: format!("server string to sign is:{}", sts.replace('\n', "\\n")).into(),
+            },
+            debug,
+        ));
     }
     nonces.record(&auth.access_key_id, nonce, t.max(now) + WINDOW_MS, now);
     Ok(Authenticated { account })

@@ -11,6 +11,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod control;
+mod control_plane;
 mod errors;
 mod harness;
 mod signer;

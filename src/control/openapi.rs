@@ -1,0 +1,405 @@
+//! `GET /_emulator/openapi.json`: the control plane as an OpenAPI 3.0 document. Written by hand next
+//! to [`super::ROUTES`]; a test checks that both list the same operations.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::{json, Map, Value};
+
+use crate::app::App;
+
+fn ok(description: &str, schema: Value) -> Value {
+    json!({ "description": description, "content": { "application/json": { "schema": schema } } })
+}
+
+fn err(description: &str) -> Value {
+    json!({ "description": description, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } })
+}
+
+fn body(schema: Value, required: bool) -> Value {
+    json!({ "required": required, "content": { "application/json": { "schema": schema } } })
+}
+
+fn qp(name: &str, description: &str, schema: Value) -> Value {
+    json!({ "name": name, "in": "query", "required": false, "description": description, "schema": schema })
+}
+
+fn pp(name: &str, description: &str) -> Value {
+    json!({ "name": name, "in": "path", "required": true, "description": description, "schema": { "type": "string" } })
+}
+
+fn op(summary: &str, tag: &str, params: Vec<Value>, request: Option<Value>, responses: Vec<(&str, Value)>) -> Value {
+    let mut o = Map::new();
+    o.insert("summary".into(), json!(summary));
+    o.insert("tags".into(), json!([tag]));
+    o.insert("operationId".into(), json!(summary.split_whitespace().collect::<Vec<_>>().join("_").to_lowercase()));
+    if !params.is_empty() {
+        o.insert("parameters".into(), Value::Array(params));
+    }
+    if let Some(r) = request {
+        o.insert("requestBody".into(), r);
+    }
+    let mut rs = Map::new();
+    for (code, v) in responses {
+        rs.insert(code.into(), v);
+    }
+    o.insert("responses".into(), Value::Object(rs));
+    Value::Object(o)
+}
+
+fn obj() -> Value {
+    json!({ "type": "object", "additionalProperties": true })
+}
+
+/// The document.
+pub fn document() -> Value {
+    let r = |name: &str| json!({ "$ref": format!("#/components/schemas/{name}") });
+    let bad = err("Malformed request (the message says what was expected)");
+    let not_found = err("Unknown account, region, rule or request");
+    let mut paths = Map::new();
+    let mut put = |path: &str, method: &str, v: Value| {
+        let e = paths.entry(path.to_owned()).or_insert_with(|| json!({}));
+        e[method] = v;
+    };
+    put("/_emulator/health", "get", op("Health", "health", vec![], None, vec![("200", ok("Running", r("Health")))]));
+    put(
+        "/_emulator/health",
+        "head",
+        op("Health head", "health", vec![], None, vec![("200", json!({"description": "Running"}))]),
+    );
+    put(
+        "/_emulator/state",
+        "get",
+        op(
+            "Get state",
+            "state",
+            vec![
+                qp("account", "Only this account (AccessKeyId)", json!({"type": "string"})),
+                qp("region", "Only this region", json!({"type": "string"})),
+                qp(
+                    "type",
+                    "Only these resource types, comma-separated: vpc, vswitch, nat_gateway, eip, forward_entry, snat_entry",
+                    json!({"type": "string"}),
+                ),
+            ],
+            None,
+            vec![("200", ok("One consistent snapshot", r("State"))), ("400", bad.clone()), ("404", not_found.clone())],
+        ),
+    );
+    put(
+        "/_emulator/clock",
+        "get",
+        op("Get clock", "clock", vec![], None, vec![("200", ok("Wall and virtual time", r("Clock")))]),
+    );
+    put(
+        "/_emulator/clock",
+        "post",
+        op(
+            "Set clock",
+            "clock",
+            vec![],
+            Some(body(r("ClockChange"), true)),
+            vec![("200", ok("The clock after the change", r("Clock"))), ("400", bad.clone())],
+        ),
+    );
+    put(
+        "/_emulator/config",
+        "get",
+        op("Get config", "config", vec![], None, vec![("200", ok("Delays and quotas", r("Config")))]),
+    );
+    put(
+        "/_emulator/config",
+        "post",
+        op(
+            "Set config",
+            "config",
+            vec![],
+            Some(body(r("ConfigPatch"), true)),
+            vec![("200", ok("The configuration after the change", r("Config"))), ("400", bad.clone())],
+        ),
+    );
+    put("/_emulator/seed", "get", op("Get seed", "seed", vec![], None, vec![("200", ok("The seed", r("Seed")))]));
+    put(
+        "/_emulator/seed",
+        "post",
+        op(
+            "Set seed",
+            "seed",
+            vec![],
+            Some(body(r("Seed"), true)),
+            vec![("200", ok("Reseeded", r("Seed"))), ("400", bad.clone())],
+        ),
+    );
+    put(
+        "/_emulator/faults",
+        "get",
+        op(
+            "List faults",
+            "faults",
+            vec![],
+            None,
+            vec![(
+                "200",
+                ok(
+                    "Rules with hit counts",
+                    json!({"type": "object", "properties": {"faults": {"type": "array", "items": r("FaultRule")}}}),
+                ),
+            )],
+        ),
+    );
+    put(
+        "/_emulator/faults",
+        "post",
+        op(
+            "Add fault",
+            "faults",
+            vec![],
+            Some(body(r("FaultRuleRequest"), true)),
+            vec![("201", ok("The rule", r("FaultRule"))), ("400", bad.clone())],
+        ),
+    );
+    put(
+        "/_emulator/faults",
+        "delete",
+        op("Delete all faults", "faults", vec![], None, vec![("200", ok("Removed rule ids", r("Deleted")))]),
+    );
+    put(
+        "/_emulator/faults/{id}",
+        "delete",
+        op(
+            "Delete fault",
+            "faults",
+            vec![pp("id", "A rule id (flt-N)")],
+            None,
+            vec![("200", ok("Removed", r("Deleted"))), ("404", not_found.clone())],
+        ),
+    );
+    put(
+        "/_emulator/faults/report",
+        "get",
+        op(
+            "Fault report",
+            "faults",
+            vec![qp("rule", "Only faults of this rule", json!({"type": "string"}))],
+            None,
+            vec![("200", ok("Per injected fault, per episode, per rule", r("FaultReport")))],
+        ),
+    );
+    put(
+        "/_emulator/faults/report",
+        "delete",
+        op("Clear fault report", "faults", vec![], None, vec![("200", ok("Cleared", obj()))]),
+    );
+    put(
+        "/_emulator/requests",
+        "get",
+        op(
+            "List requests",
+            "requests",
+            vec![
+                qp("limit", "At most this many (default 100), newest first", json!({"type": "integer", "minimum": 1})),
+                qp("action", "Only this action", json!({"type": "string"})),
+                qp("code", "Only this Code; `ok` for successes", json!({"type": "string"})),
+                qp("account", "Only this AccessKeyId", json!({"type": "string"})),
+                qp("status", "Only this HTTP status", json!({"type": "integer"})),
+            ],
+            None,
+            vec![("200", ok("Recent requests", r("RequestList"))), ("400", bad.clone())],
+        ),
+    );
+    put(
+        "/_emulator/requests",
+        "delete",
+        op("Clear requests", "requests", vec![], None, vec![("200", ok("Cleared", obj()))]),
+    );
+    put(
+        "/_emulator/requests/{request_id}",
+        "get",
+        op(
+            "Get request",
+            "requests",
+            vec![pp("request_id", "The RequestId the client got")],
+            None,
+            vec![
+                ("200", ok("The request, with a signature diagnosis when refused", r("RequestDetail"))),
+                ("404", not_found.clone()),
+            ],
+        ),
+    );
+    put(
+        "/_emulator/accounts",
+        "get",
+        op(
+            "List accounts",
+            "accounts",
+            vec![],
+            None,
+            vec![(
+                "200",
+                ok(
+                    "AccessKeyIds and account ids, never secrets",
+                    json!({"type": "object", "properties": {"accounts": {"type": "array", "items": r("Account")}}}),
+                ),
+            )],
+        ),
+    );
+    put(
+        "/_emulator/accounts",
+        "post",
+        op(
+            "Add account",
+            "accounts",
+            vec![],
+            Some(body(r("NewAccount"), true)),
+            vec![
+                ("201", ok("Added, with its own default world", r("Account"))),
+                ("400", bad.clone()),
+                ("409", err("The AccessKeyId exists")),
+            ],
+        ),
+    );
+    put(
+        "/_emulator/reset",
+        "post",
+        op(
+            "Reset",
+            "state",
+            vec![],
+            Some(body(
+                json!({"type": "object", "properties": {"account": {"type": "string"}}, "additionalProperties": false}),
+                false,
+            )),
+            vec![
+                (
+                    "200",
+                    ok(
+                        "Reset accounts",
+                        json!({"type": "object", "properties": {"reset": {"type": "array", "items": {"type": "string"}}}}),
+                    ),
+                ),
+                ("400", bad.clone()),
+                ("404", not_found),
+            ],
+        ),
+    );
+    put(
+        "/_emulator/init",
+        "post",
+        op(
+            "Apply init",
+            "state",
+            vec![],
+            Some(body(r("InitDocument"), true)),
+            vec![
+                (
+                    "200",
+                    ok(
+                        "Applied; the named replies",
+                        json!({"type": "object", "properties": {"applied": {"type": "integer"}, "results": obj()}}),
+                    ),
+                ),
+                ("400", bad),
+            ],
+        ),
+    );
+    put(
+        "/_emulator/openapi.json",
+        "get",
+        op("OpenAPI document", "health", vec![], None, vec![("200", ok("This document", obj()))]),
+    );
+
+    let int = json!({"type": "integer", "minimum": 0});
+    let s = json!({"type": "string"});
+    let schemas = json!({
+        "Error": {"type": "object", "required": ["error"], "properties": {"error": s}},
+        "Health": {"type": "object", "properties": {"status": s, "version": s, "uptime_seconds": {"type": "number"}, "auth": {"type": "string", "enum": ["strict", "off"]}, "accounts": int, "regions": int}},
+        "State": {"type": "object", "properties": {
+            "virtual_time": s, "virtual_ms": int,
+            "accounts": {"type": "array", "items": {"type": "object", "properties": {
+                "access_key_id": s, "account_id": int, "name": s, "resource_group_id": s,
+                "pending_transitions": int, "next_transition_ms": {"type": "integer", "nullable": true},
+                "regions": {"type": "object", "additionalProperties": {"type": "object", "description": "resource type → id → resource (vpcs, vswitches, nat_gateways, eips, forward_entries, snat_entries)", "additionalProperties": obj()}}
+            }}}
+        }},
+        "Clock": {"type": "object", "properties": {"wall": s, "wall_ms": int, "virtual": s, "virtual_ms": int, "offset_ms": {"type": "integer"}, "frozen": {"type": "boolean"}, "timestamp_checks": s, "lifecycles": s}},
+        "ClockChange": {"type": "object", "additionalProperties": false, "properties": {"advance_seconds": {"type": "number", "minimum": 0}, "advance_ms": int, "freeze": {"type": "boolean"}}},
+        "Config": {"type": "object", "properties": {"delays": {"type": "object", "additionalProperties": {"oneOf": [int, {"type": "boolean"}]}}, "quotas": {"type": "object", "additionalProperties": int}}},
+        "ConfigPatch": {"type": "object", "additionalProperties": false, "properties": {"transition_delay_ms": int, "delays": {"type": "object", "additionalProperties": {"oneOf": [int, {"type": "boolean"}]}}, "quotas": {"type": "object", "additionalProperties": int}}},
+        "Seed": {"type": "object", "required": ["seed"], "properties": {"seed": int}},
+        "Deleted": {"type": "object", "properties": {"deleted": {"type": "array", "items": s}}},
+        "Match": {"type": "object", "additionalProperties": false, "properties": {"action": s, "resource_id": s, "account": s, "region": s}},
+        "When": {"type": "object", "additionalProperties": false, "description": "at most one of nth, first, probability; none: every matching call", "properties": {"nth": {"type": "integer", "minimum": 1}, "first": {"type": "integer", "minimum": 1}, "probability": {"type": "number", "minimum": 0, "maximum": 1}, "seed": int}},
+        "InjectedError": {"type": "object", "properties": {"preset": {"type": "string", "enum": crate::faults::PRESETS.iter().map(|p| p.0).collect::<Vec<_>>()}, "status": {"type": "integer", "minimum": 400, "maximum": 599}, "code": s, "message": s}},
+        "FaultRuleRequest": {"type": "object", "additionalProperties": false, "properties": {
+            "match": r("Match"),
+            "error": {"oneOf": [{"type": "string", "description": "a preset name"}, r("InjectedError")]},
+            "latency_ms": int, "when": r("When")}},
+        "FaultRule": {"type": "object", "properties": {"id": s, "match": r("Match"), "error": {"type": "object", "nullable": true, "properties": {"status": int, "code": s, "message": s}}, "latency_ms": int, "when": r("When"), "created": s, "matched": int, "injected": int}},
+        "FaultReport": {"type": "object", "properties": {
+            "injected": {"type": "array", "items": {"type": "object", "properties": {"rule": s, "request_id": s, "episode": int, "attempt": int, "action": s, "account": s, "status": int, "code": s, "at": s, "retried": {"type": "boolean"}, "backoff_ms": {"type": "number", "nullable": true}, "retry_request_id": {"type": "string", "nullable": true}, "retry_outcome": {"type": "object", "nullable": true}}}},
+            "episodes": {"type": "array", "items": {"type": "object", "properties": {"episode": int, "action": s, "account": s, "attempts": int, "retries": int, "faults_injected": int, "backoffs_ms": {"type": "array", "items": {"type": "number"}}, "open": {"type": "boolean"}, "recovered": {"type": "boolean"}, "final": obj(), "request_ids": {"type": "array", "items": s}}}},
+            "rules": {"type": "array", "items": {"type": "object", "properties": {"rule": s, "injected": int, "retried": int, "not_retried": int, "mean_backoff_ms": {"type": "number", "nullable": true}}}}
+        }},
+        "RequestSummary": {"type": "object", "properties": {"request_id": s, "time": s, "wall_ms": int, "virtual_ms": int, "method": s, "action": {"type": "string", "nullable": true}, "account": {"type": "string", "nullable": true}, "region": {"type": "string", "nullable": true}, "status": int, "code": {"type": "string", "nullable": true}, "duration_ms": {"type": "number"}, "fault": obj(), "client_retry": obj(), "likely_cause": s}},
+        "RequestList": {"type": "object", "properties": {"requests": {"type": "array", "items": r("RequestSummary")}, "stored": int, "capacity": int}},
+        "RequestDetail": {"allOf": [r("RequestSummary"), {"type": "object", "properties": {"params": {"type": "object", "additionalProperties": s}, "params_omitted": int, "message": {"type": "string", "nullable": true}, "signature": r("SignatureDiagnosis")}}]},
+        "SignatureDiagnosis": {"type": "object", "properties": {
+            "scheme": s, "access_key_id": s, "method": s,
+            "client": {"type": "object", "properties": {"signature": s, "signed_headers": {"type": "array", "items": s}, "timestamp": s, "content_sha256": s, "body_parameters": {"type": "array", "items": s}}},
+            "server": {"type": "object", "properties": {"canonical_request": s, "string_to_sign": s}},
+            "clock_skew_seconds": {"type": "integer"},
+            "likely_cause": {"type": "object", "properties": {"code": {"type": "string", "enum": ["star_not_encoded", "tilde_encoded", "space_as_plus", "url_encoder", "parameter_not_signed", "body_signed_as_query", "wrong_method", "clock_skew", "nonce_reused", "content_hash_mismatch", "secret_mismatch"]}, "explanation": s}},
+            "tried": {"type": "array", "items": s}
+        }},
+        "Account": {"type": "object", "properties": {"access_key_id": s, "account_id": int, "name": s}},
+        "NewAccount": {"type": "object", "additionalProperties": false, "required": ["access_key_id", "access_key_secret"], "properties": {"access_key_id": s, "access_key_secret": s, "account_id": int, "name": s}},
+        "InitItem": {"type": "object", "additionalProperties": false, "required": ["action"], "properties": {"account": s, "action": s, "params": {"type": "object", "description": "values: text (with ${name.Field} references), numbers, booleans, lists (Name.N), objects (Name.Key)", "additionalProperties": true}, "as": s}},
+        "InitDocument": {"oneOf": [
+            {"type": "array", "items": r("InitItem")},
+            {"type": "object", "additionalProperties": false, "properties": {"account": s, "resources": {"type": "array", "items": r("InitItem")}}}
+        ]}
+    });
+    json!({
+        "openapi": "3.0.3",
+        "info": {
+            "title": "aliyun-nat-emulator control plane",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "The emulator's own API under /_emulator/: unsigned JSON; errors are {\"error\": \"…\"} with a 4xx. See docs/control-api.md.",
+        },
+        "paths": paths,
+        "components": { "schemas": schemas },
+    })
+}
+
+pub async fn get_openapi(State(_app): State<Arc<App>>) -> Response {
+    Json(document()).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_exactly_the_routes() {
+        let doc = document();
+        let mut listed: Vec<(String, String)> = Vec::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for method in item.as_object().unwrap().keys() {
+                listed.push((method.to_uppercase(), path.clone()));
+            }
+        }
+        let mut routes: Vec<(String, String)> =
+            super::super::ROUTES.iter().map(|(m, p)| (m.to_string(), p.to_string())).collect();
+        listed.sort();
+        routes.sort();
+        assert_eq!(listed, routes);
+        // Every $ref resolves.
+        let text = doc.to_string();
+        for part in text.split("\"#/components/schemas/").skip(1) {
+            let name = &part[..part.find('"').unwrap()];
+            assert!(doc["components"]["schemas"].get(name).is_some(), "{name}");
+        }
+    }
+}
