@@ -121,3 +121,211 @@ def cidr_code(code):
     """A vSwitch CIDR outside its VPC. The real service answers 400 InvalidParameter
     ("Specified CIDR block is not valid in VPC."); InvalidCidrBlock.* is accepted too."""
     return code == "InvalidParameter" or (bool(code) and code.startswith("InvalidCidrBlock"))
+
+
+# ---- one client interface over every Python SDK variant (NAT gateway / EIP tests) ----------
+#
+# api_client(variant).call("Action", **wire_params) sends the action through the SDK's typed
+# request class and returns the reply as a dict keyed by wire names:
+#   - py-core: aliyunsdkvpc.request.v20160428.<Action>Request, its set_<Param> setters (repeat
+#     lists through the SDK's own names, e.g. set_Tags / set_ResourceIds); JSON via
+#     do_action_with_exception, XML via get_response() and parse_xml_reply() below (XML values
+#     are strings: compare through as_bool / int);
+#   - Tea: models.<Action>Request.from_map(params) → client.<snake_case>(request) → the typed
+#     body's to_map() (a field the typed model does not know is dropped, so a misspelt field
+#     shows up as missing).
+# Errors of every variant are raised as ApiError(status, code, request_id, message).
+# The SDKs are imported inside these functions: the constants above need no SDK.
+
+API_VARIANTS = ["core-POST-JSON", "core-GET-JSON", "core-POST-XML", "core-GET-XML", "tea-acs3", "tea-v2"]
+
+# py-core setter names of repeat lists, by wire name.
+CORE_LIST_SETTERS = {"Tag": "Tags", "ResourceId": "ResourceIds", "TagKey": "TagKeys"}
+
+# Elements that repeat without a wrapper (GetNatGatewayAttribute's IpList, the bare Zones of
+# ListEnhanhcedNatGatewayAvailableZones).
+XML_BARE_LISTS = {"IpList"}
+
+XML_NAT_LIST_PAIRS = {
+    ("NatGateways", "NatGateway"), ("ForwardTableIds", "ForwardTableId"), ("SnatTableIds", "SnatTableId"),
+    ("FullNatTableIds", "FullNatTableId"), ("BandwidthPackageIds", "BandwidthPackageId"),
+    ("IpLists", "IpList"), ("IpPrefixList", "IpPrefixList"), ("EipAddresses", "EipAddress"),
+    ("TagResources", "TagResource"), ("OperationLocks", "LockReason"),
+    ("SecurityProtectionTypes", "SecurityProtectionType"),
+}
+
+
+class ApiError(Exception):
+    def __init__(self, status, code, request_id, message=""):
+        super().__init__("HTTP %s %s (RequestId %s): %s" % (status, code, request_id, message))
+        self.status = status
+        self.code = code
+        self.request_id = request_id
+        self.message = message
+
+
+def _xml_obj(elem, items, bare, is_item=False):
+    children = list(elem)
+    if is_item and not children:
+        return elem.text or ""
+    item = items.get(elem.tag)
+    if item is not None and all(c.tag == item for c in children):
+        return {item: [_xml_obj(c, items, bare, is_item=True) for c in children]}
+    if not children:
+        return elem.text or ""
+    out = {}
+    for c in children:
+        if c.tag in bare:
+            out.setdefault(c.tag, []).append(_xml_obj(c, items, bare, is_item=True))
+            continue
+        assert c.tag not in out, "unexpected repeated element <%s> in <%s>" % (c.tag, elem.tag)
+        out[c.tag] = _xml_obj(c, items, bare)
+    return out
+
+
+def parse_xml_reply(body, action):
+    """An XML success or error body -> dict (list wrappers of XML_LIST_PAIRS and XML_NAT_LIST_PAIRS
+    become {item: [...]}, XML_BARE_LISTS become lists)."""
+    root = ET.fromstring(body)
+    items = dict(XML_LIST_ITEM)
+    items.update(dict(XML_NAT_LIST_PAIRS))
+    if root.tag != "Error":
+        assert root.tag == action + "Response", "XML root is <%s>, expected <%sResponse>" % (root.tag, action)
+    return root.tag, _xml_obj(root, items, XML_BARE_LISTS)
+
+
+def _snake(action):
+    import re
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", action.replace("VSwitch", "Vswitch")).lower()
+
+
+class _CoreApi:
+    def __init__(self, hostport, method, fmt, account, region):
+        from aliyunsdkcore.client import AcsClient
+        self.hostport, self.method, self.fmt, self.region = hostport, method, fmt, region
+        self.client = AcsClient(account[0], account[1], region)
+
+    def call(self, action, **params):
+        import importlib
+        from aliyunsdkcore.acs_exception.exceptions import ServerException
+        mod = importlib.import_module("aliyunsdkvpc.request.v20160428.%sRequest" % action)
+        req = getattr(mod, action + "Request")()
+        for name, value in params.items():
+            if name == "RegionId":
+                req.add_query_param("RegionId", value)
+                continue
+            getattr(req, "set_" + CORE_LIST_SETTERS.get(name, name))(value)
+        req.set_endpoint(self.hostport)
+        req.set_method(self.method)
+        if self.fmt == "JSON":
+            try:
+                return json.loads(self.client.do_action_with_exception(req))
+            except ServerException as e:
+                raise ApiError(e.get_http_status(), e.get_error_code(), e.get_request_id(), e.get_error_msg())
+        req.set_accept_format("XML")
+        status, headers, body = self.client.get_response(req)
+        ctype = {k.lower(): v for k, v in headers.items()}.get("content-type", "")
+        assert ctype.startswith("text/xml"), "XML answer with Content-Type %r: %r" % (ctype, body)
+        root, obj = parse_xml_reply(body, action)
+        if not 200 <= status < 300:
+            assert root == "Error", body
+            raise ApiError(status, obj.get("Code"), obj.get("RequestId"), obj.get("Message"))
+        return obj
+
+
+class _TeaApi:
+    def __init__(self, hostport, signature, account, region):
+        from alibabacloud_tea_openapi.utils_models import Config
+        from alibabacloud_vpc20160428.client import Client
+        cfg = Config(access_key_id=account[0], access_key_secret=account[1], endpoint=hostport,
+                     protocol="http", region_id=region)
+        if signature == "v2":
+            cfg.signature_algorithm = "v2"
+        self.client = Client(cfg)
+        self.region = region
+
+    def call(self, action, **params):
+        from alibabacloud_tea_openapi.exceptions import ClientException
+        from alibabacloud_vpc20160428 import models
+        cls = getattr(models, action + "Request")
+        wire = dict(params)
+        if "RegionId" not in wire and hasattr(cls(), "region_id"):
+            wire["RegionId"] = self.region
+        req = cls().from_map(wire)
+        try:
+            resp = getattr(self.client, _snake(action))(req)
+        except ClientException as e:
+            raise ApiError(e.status_code, e.code, e.request_id, e.message)
+        assert resp.status_code == 200, resp.status_code
+        assert resp.body is not None, "%s: typed body is None (the reply does not match the model)" % action
+        assert resp.body.request_id, "%s: no RequestId" % action
+        return resp.body.to_map()
+
+
+def api_client(variant, account=ACCOUNT1, region=REGION):
+    """A client of API_VARIANTS: .call(action, **wire_params) -> dict; errors raise ApiError."""
+    kind, *rest = variant.split("-")
+    if kind == "core":
+        return _CoreApi(emulator_hostport(), rest[0], rest[1], account, region)
+    return _TeaApi(emulator_hostport(), rest[0], account, region)
+
+
+def expect_api_error(fn, status, code):
+    """fn() must raise ApiError with this HTTP status and Code (and a RequestId)."""
+    try:
+        fn()
+    except ApiError as e:
+        assert (e.status, e.code) == (status, code), "expected HTTP %s %s, got %s" % (status, code, e)
+        assert e.request_id, "error without RequestId: %s" % e
+        return e
+    raise AssertionError("expected HTTP %s %s, but the call succeeded" % (status, code))
+
+
+def default_vswitch(c, region=None):
+    """(VpcId, VSwitchId): the default VPC and one of its vSwitches."""
+    kw = {} if region is None else {"RegionId": region}
+    vpc = c.call("DescribeVpcs", IsDefault=True, **kw)["Vpcs"]["Vpc"][0]["VpcId"]
+    return vpc, c.call("DescribeVSwitches", VpcId=vpc, **kw)["VSwitches"]["VSwitch"][0]["VSwitchId"]
+
+
+def nat_gateway(c, nat_id):
+    """The gateway as DescribeNatGateways shows it, or None once it is gone."""
+    gws = c.call("DescribeNatGateways", NatGatewayId=nat_id)["NatGateways"]["NatGateway"]
+    assert len(gws) <= 1, gws
+    return gws[0] if gws else None
+
+
+def wait_nat(c, nat_id, status):
+    """Polls DescribeNatGateways until the gateway has `status` (None: gone). Returns (gateway,
+    statuses seen)."""
+    final, seen = poll(lambda: nat_gateway(c, nat_id),
+                       lambda g: (g is None) if status is None else (g is not None and g["Status"] == status),
+                       "NAT gateway %s %s" % (nat_id, status or "gone"))
+    return final, [g["Status"] if g else None for g in seen]
+
+
+def eip(c, allocation_id):
+    eips = c.call("DescribeEipAddresses", AllocationId=allocation_id)["EipAddresses"]["EipAddress"]
+    assert len(eips) <= 1, eips
+    return eips[0] if eips else None
+
+
+def wait_eip(c, allocation_id, status):
+    final, seen = poll(lambda: eip(c, allocation_id), lambda e: e is not None and e["Status"] == status,
+                       "EIP %s %s" % (allocation_id, status))
+    return final, [e["Status"] if e else None for e in seen]
+
+
+def create_available_nat(c, vpc_id, vsw_id, **extra):
+    """CreateNatGateway (Enhanced, internet) and wait until Available; returns the create reply."""
+    created = c.call("CreateNatGateway", VpcId=vpc_id, VSwitchId=vsw_id, NatType="Enhanced",
+                     NetworkType="internet", **extra)
+    wait_nat(c, created["NatGatewayId"], "Available")
+    return created
+
+
+# ---- DNAT/SNAT entries and bandwidth packages (test_entries.py, test_bandwidth_packages.py) -----
+XML_NAT_LIST_PAIRS |= {
+    ("ForwardTableEntries", "ForwardTableEntry"), ("SnatTableEntries", "SnatTableEntry"),
+    ("BandwidthPackages", "BandwidthPackage"), ("PublicIpAddresses", "PublicIpAddresse"),
+}

@@ -7,13 +7,19 @@
 //! - `errors`: every gateway error the wire can produce (status, Code, body shape).
 //! - `vpc`: lifecycles on the emulator's clock, account isolation, ClientToken, DryRun.
 //! - `control`: `/_emulator/health`, `/_emulator/reset`, `--auth off`.
+//! - `control_plane`: state, clock, config, seed, faults, journal, signature debugger, accounts,
+//!   init data, the OpenAPI document and the binary's client subcommands.
+//! - `nat`: NAT gateways: lifecycles, shapes, ClientToken, Force, dependencies, isolation, refusals.
+//! - `eip`: EIPs: allocate/associate/unassociate/release, shapes, binding rules, isolation.
 
 #![allow(clippy::unwrap_used)]
 
 mod control;
 mod control_plane;
+mod eip;
 mod errors;
 mod harness;
+mod nat;
 mod signer;
 mod vpc;
 mod wire;

@@ -57,7 +57,7 @@ pub fn handle(st: &mut AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Resp
         let elsewhere = st.regions.values().any(|r| r.nat_gateways.contains_key(&req.instance_id));
         return Err(if elsewhere { ApiError::InvalidParameterMismatch } else { ApiError::InvalidInstanIdNotFound });
     };
-    if eip.bound_to(&gw.id) {
+    if eip.bound_to(&gw.id) && eip.status != EipStatus::Unassociating {
         return Err(ApiError::InvalidAssociationDuplicated);
     }
     if eip.status != EipStatus::Available {
