@@ -56,6 +56,7 @@ impl App {
         for spec in &args.eip_pool {
             world.set_eip_pool(spec)?;
         }
+        world.legacy_bandwidth_packages = args.legacy_bandwidth_packages == crate::config::Switch::On;
         let seed =
             args.seed.unwrap_or_else(|| crate::ids::splitmix64(crate::clock::wall_ms() ^ std::process::id() as u64));
         let app = Arc::new(App {

@@ -239,6 +239,12 @@ pub enum AccountsCommand {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Switch {
+    On,
+    Off,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum AuthMode {
     /// Check every signature, timestamp and nonce like the real gateway.
     Strict,
@@ -291,6 +297,11 @@ pub struct ServeArgs {
     #[arg(long, env = "NAT_EMULATOR_EIP_POOL", value_name = "REGION=CIDRS", value_delimiter = ';')]
     pub eip_pool: Vec<String>,
 
+    /// May accounts use the legacy NAT bandwidth-package actions (bought a package before
+    /// 2018-01-26)? `off` answers them 403 Forbidden; a world file's per-account setting wins.
+    #[arg(long, env = "NAT_EMULATOR_LEGACY_BANDWIDTH_PACKAGES", value_enum, default_value_t = Switch::On)]
+    pub legacy_bandwidth_packages: Switch,
+
     /// How many signature nonces are remembered for replay protection (oldest forgotten first).
     #[arg(long, env = "NAT_EMULATOR_NONCE_CAPACITY", default_value_t = 262_144)]
     pub nonce_capacity: usize,
@@ -335,6 +346,7 @@ impl ServeArgs {
             max_value_bytes: 32 * 1024,
             nonce_capacity: 262_144,
             eip_pool: vec![],
+            legacy_bandwidth_packages: Switch::On,
             init: None,
             journal_size: 1000,
             fault_report_size: 1000,

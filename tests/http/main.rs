@@ -11,15 +11,19 @@
 //!   init data, the OpenAPI document and the binary's client subcommands.
 //! - `nat`: NAT gateways: lifecycles, shapes, ClientToken, Force, dependencies, isolation, refusals.
 //! - `eip`: EIPs: allocate/associate/unassociate/release, shapes, binding rules, isolation.
+//! - `entries`: DNAT and SNAT entries: lifecycles, shapes, every rule and refusal, UsingStatus, trace.
+//! - `packages`: legacy bandwidth packages: the seven actions, BandwidthPackage.N.*, the switch.
 
 #![allow(clippy::unwrap_used)]
 
 mod control;
 mod control_plane;
 mod eip;
+mod entries;
 mod errors;
 mod harness;
 mod nat;
+mod packages;
 mod signer;
 mod vpc;
 mod wire;
