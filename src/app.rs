@@ -41,6 +41,14 @@ pub struct App {
     pub journal: Journal,
     /// Fault rules and their report (`/_emulator/faults`).
     pub faults: Faults,
+    /// The drift report (`GET /_emulator/coverage`) and `--strict-params`.
+    pub coverage: crate::coverage::Coverage,
+    /// HTTPS (`--tls`, `--listen-tls`): the server configuration and the CA to trust.
+    pub tls: Option<crate::tls::Tls>,
+    /// The order of state changes, the data directory (`--data-dir`) and named snapshots.
+    pub persist: crate::persist::live::Persistence,
+    /// Connection and request limits, and where the control plane is served (issue 11).
+    pub net: crate::wire::limits::NetLimits,
 }
 
 impl App {
@@ -59,6 +67,16 @@ impl App {
         world.legacy_bandwidth_packages = args.legacy_bandwidth_packages == crate::config::Switch::On;
         let seed =
             args.seed.unwrap_or_else(|| crate::ids::splitmix64(crate::clock::wall_ms() ^ std::process::id() as u64));
+        // --data-dir: locked and read now (a second process refuses to start); applied below.
+        let opened = match &args.data_dir {
+            Some(dir) => Some(
+                crate::persist::live::open(dir, args.sync, args.repair, args.snapshot_after_bytes)
+                    .map_err(|e| format!("--data-dir {}: {e}", dir.display()))?,
+            ),
+            None => None,
+        };
+        // After the data dir's lock: its tls/ folder is this process's alone.
+        let tls = crate::tls::Tls::from_args(args, &world, args.data_dir.as_deref())?;
         let app = Arc::new(App {
             store: Store::new(Arc::new(world), seed),
             clock: Clock::new(),
@@ -75,19 +93,36 @@ impl App {
             seed: AtomicU64::new(seed),
             journal: Journal::new(args.journal_size),
             faults: Faults::new(args.fault_report_size),
+            coverage: crate::coverage::Coverage::new(args.strict_params),
+            tls,
+            persist: crate::persist::live::Persistence::with_sync(args.sync),
+            net: crate::wire::limits::NetLimits::from_args(args),
         });
-        if let Some(path) = &args.init {
+        // With a data directory that holds state already, that state wins over --init.
+        let fresh = opened.as_ref().is_none_or(|o| o.is_fresh());
+        if let (Some(path), false) = (&args.init, fresh) {
+            tracing::info!("--init {}: skipped, the data directory holds state already", path.display());
+        }
+        if let Some(path) = args.init.as_ref().filter(|_| fresh) {
             let text =
                 std::fs::read_to_string(path).map_err(|e| format!("--init: cannot read {}: {e}", path.display()))?;
             let doc = crate::init::parse(&text, &path.display().to_string())
                 .map_err(|e| format!("--init {}: {e}", path.display()))?;
             crate::init::apply(&app, &doc).map_err(|e| format!("--init {}: {e}", path.display()))?;
         }
+        if let (Some(opened), Some(dir)) = (opened, &args.data_dir) {
+            opened.apply(&app).map_err(|e| format!("--data-dir {}: {e}", dir.display()))?;
+        }
         Ok(app)
     }
 
     pub fn seed(&self) -> u64 {
         self.seed.load(Ordering::SeqCst)
+    }
+
+    /// Records the seed without restarting the generators (a restored state brings its own).
+    pub fn set_seed(&self, seed: u64) {
+        self.seed.store(seed, Ordering::SeqCst);
     }
 
     /// Restarts every id generator (resources and RequestIds) from `seed`.

@@ -15,31 +15,42 @@ use crate::config::{
     RequestsArgs, ResetArgs, SeedArgs, StateArgs, Target,
 };
 
-/// One HTTP/1.1 exchange: (status, body).
+/// One HTTP/1.1 exchange: (status, body). `https://` URLs go over TLS **without verifying the
+/// certificate** (`tls::connect_unverified`: these commands only talk to the emulator itself).
 pub async fn http(method: &str, url: &str, body: Option<&str>, timeout: Duration) -> Result<(u16, String), String> {
-    let rest = url.strip_prefix("http://").ok_or_else(|| format!("only http:// URLs are supported: {url}"))?;
+    let (https, rest) = match (url.strip_prefix("http://"), url.strip_prefix("https://")) {
+        (Some(r), _) => (false, r),
+        (_, Some(r)) => (true, r),
+        _ => return Err(format!("only http:// and https:// URLs are supported: {url}")),
+    };
     let (hostport, path) = match rest.find('/') {
         Some(i) => (&rest[..i], &rest[i..]),
         None => (rest, "/"),
     };
+    let mut req =
+        format!("{method} {path} HTTP/1.1\r\nHost: {hostport}\r\nConnection: close\r\nAccept: application/json\r\n");
+    if let Some(b) = body {
+        req.push_str(&format!("Content-Type: application/json\r\nContent-Length: {}\r\n", b.len()));
+    } else if method != "GET" && method != "HEAD" {
+        req.push_str("Content-Length: 0\r\n");
+    }
+    req.push_str("\r\n");
+    if let Some(b) = body {
+        req.push_str(b);
+    }
     let exchange = async {
-        let mut stream = tokio::net::TcpStream::connect(hostport).await?;
-        let mut req = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {hostport}\r\nConnection: close\r\nAccept: application/json\r\n"
-        );
-        if let Some(b) = body {
-            req.push_str(&format!("Content-Type: application/json\r\nContent-Length: {}\r\n", b.len()));
-        } else if method != "GET" && method != "HEAD" {
-            req.push_str("Content-Length: 0\r\n");
+        let stream = tokio::net::TcpStream::connect(hostport).await?;
+        if https {
+            let host = match hostport.rsplit_once(':') {
+                Some((h, p)) if p.bytes().all(|b| b.is_ascii_digit()) => h,
+                _ => hostport,
+            };
+            let host = host.trim_start_matches('[').trim_end_matches(']');
+            let tls = crate::tls::connect_unverified(stream, host).await?;
+            exchange(tls, req.as_bytes()).await
+        } else {
+            exchange(stream, req.as_bytes()).await
         }
-        req.push_str("\r\n");
-        if let Some(b) = body {
-            req.push_str(b);
-        }
-        stream.write_all(req.as_bytes()).await?;
-        let mut buf = Vec::new();
-        stream.read_to_end(&mut buf).await?;
-        Ok::<_, std::io::Error>(buf)
     };
     let buf = match tokio::time::timeout(timeout, exchange).await {
         Ok(Ok(buf)) => buf,
@@ -47,6 +58,20 @@ pub async fn http(method: &str, url: &str, body: Option<&str>, timeout: Duration
         Err(_) => return Err(format!("{url}: no answer in {} s", timeout.as_secs())),
     };
     parse_response(&buf).ok_or_else(|| format!("{url}: not an HTTP response"))
+}
+
+async fn exchange<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
+    mut stream: S,
+    request: &[u8],
+) -> std::io::Result<Vec<u8>> {
+    stream.write_all(request).await?;
+    let mut buf = Vec::new();
+    match stream.read_to_end(&mut buf).await {
+        Ok(_) => Ok(buf),
+        // A TLS peer that closes without close_notify still sent a whole response.
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof && !buf.is_empty() => Ok(buf),
+        Err(e) => Err(e),
+    }
 }
 
 fn parse_response(buf: &[u8]) -> Option<(u16, String)> {
@@ -79,19 +104,29 @@ fn dechunk(mut raw: &[u8]) -> Option<Vec<u8>> {
     }
 }
 
-/// `http://127.0.0.1:8080` from `--listen`/`NAT_EMULATOR_LISTEN` (0.0.0.0 → 127.0.0.1).
+/// Whether the `--listen` address speaks HTTPS (`--tls` without `--listen-tls`), set once by the
+/// binary from its configuration: the default URLs below then use `https://`.
+static DEFAULT_HTTPS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+pub fn set_default_https(on: bool) {
+    DEFAULT_HTTPS.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// `http://127.0.0.1:8080` from `--listen`/`NAT_EMULATOR_LISTEN` (0.0.0.0 → 127.0.0.1; `https://`
+/// when that address speaks TLS).
 pub fn default_base(listen: SocketAddr) -> String {
     let mut addr = listen;
     if addr.ip().is_unspecified() {
         addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
     }
-    format!("http://{addr}")
+    let scheme = if DEFAULT_HTTPS.load(std::sync::atomic::Ordering::Relaxed) { "https" } else { "http" };
+    format!("{scheme}://{addr}")
 }
 
 /// Exit 0 when `/_emulator/health` answers 200 (for container `HEALTHCHECK`s).
 pub async fn healthcheck(args: HealthcheckArgs, listen: SocketAddr) -> ExitCode {
     let url = args.url.clone().unwrap_or_else(|| format!("{}/_emulator/health", default_base(listen)));
-    let url = if url.strip_prefix("http://").is_some_and(|r| !r.contains('/')) {
+    let url = if url.strip_prefix("http://").or(url.strip_prefix("https://")).is_some_and(|r| !r.contains('/')) {
         format!("{url}/_emulator/health")
     } else {
         url

@@ -15,6 +15,18 @@ pub struct Clock {
     offset_ms: AtomicI64,
     frozen: AtomicBool,
     frozen_at: AtomicU64,
+    /// The highest running reading handed out: virtual time never goes back, even when the wall
+    /// clock does (replaying a journal relies on writes seeing non-decreasing times).
+    high_ms: AtomicU64,
+}
+
+/// What persistence stores of the clock: frozen at `virtual_ms`, or running at wall + `offset_ms`
+/// (`virtual_ms` is then the reading when it was taken, for information).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ClockState {
+    pub frozen: bool,
+    pub virtual_ms: Millis,
+    pub offset_ms: i64,
 }
 
 impl Clock {
@@ -35,7 +47,38 @@ impl Clock {
             return self.frozen_at.load(Ordering::Acquire);
         }
         let wall = wall_ms() as i64;
-        (wall + self.offset_ms.load(Ordering::Acquire)).max(0) as u64
+        let now = (wall + self.offset_ms.load(Ordering::Acquire)).max(0) as u64;
+        // A plain load first: the shared counter is written only when time has moved on.
+        let high = self.high_ms.load(Ordering::Acquire);
+        if now <= high {
+            return high;
+        }
+        now.max(self.high_ms.fetch_max(now, Ordering::AcqRel))
+    }
+
+    /// The clock as persistence stores it.
+    pub fn state(&self) -> ClockState {
+        let offset_ms = self.offset_ms.load(Ordering::Acquire);
+        if self.is_frozen() {
+            ClockState { frozen: true, virtual_ms: self.frozen_at.load(Ordering::Acquire), offset_ms }
+        } else {
+            ClockState { frozen: false, virtual_ms: self.now_ms(), offset_ms }
+        }
+    }
+
+    /// Puts the clock back to a stored state (a running clock continues from its offset, and never
+    /// reads less than the stored reading; time may go back, as restoring an older snapshot means).
+    pub fn restore(&self, s: ClockState) {
+        self.offset_ms.store(s.offset_ms, Ordering::Release);
+        self.frozen_at.store(s.virtual_ms, Ordering::Release);
+        self.high_ms.store(if s.frozen { 0 } else { s.virtual_ms }, Ordering::Release);
+        self.frozen.store(s.frozen, Ordering::Release);
+    }
+
+    /// A running clock will not read less than `ms` (a replayed write's time: after a restart, the
+    /// wall clock may be behind what the emulator already handed out).
+    pub fn not_before(&self, ms: Millis) {
+        self.high_ms.fetch_max(ms, Ordering::AcqRel);
     }
 
     /// Moves virtual time forward (frozen or not).
@@ -55,6 +98,7 @@ impl Clock {
             self.frozen.store(true, Ordering::Release);
         } else if self.frozen.load(Ordering::Acquire) {
             self.offset_ms.store(now as i64 - wall_ms() as i64, Ordering::Release);
+            self.high_ms.fetch_max(now, Ordering::AcqRel);
             self.frozen.store(false, Ordering::Release);
         }
     }
@@ -173,6 +217,27 @@ mod tests {
             assert_eq!(parse_iso(s), None, "{s}");
         }
         assert!(parse_iso("2016-02-23T12:46:24.123Z").is_some());
+    }
+
+    #[test]
+    fn state_round_trips_and_time_never_goes_back() {
+        let c = Clock::frozen_at(5_000);
+        let s = c.state();
+        assert_eq!(s, ClockState { frozen: true, virtual_ms: 5_000, offset_ms: 0 });
+        let d = Clock::new();
+        d.restore(s);
+        assert_eq!(d.now_ms(), 5_000);
+        let running = Clock::new();
+        running.advance(60_000);
+        let r = running.state();
+        let e = Clock::new();
+        e.restore(r);
+        assert!(e.now_ms() >= r.virtual_ms && !e.is_frozen());
+        // A wall clock that jumps back does not move virtual time back.
+        let m = Clock::new();
+        let first = m.now_ms();
+        m.offset_ms.store(-10_000, Ordering::Release);
+        assert!(m.now_ms() >= first);
     }
 
     #[test]

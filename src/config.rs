@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+pub use crate::persist::SyncMode;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "aliyun-nat-emulator",
@@ -28,7 +30,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the API (the default when no subcommand is given).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Exit 0 when the emulator's /_emulator/health answers 200 (for container HEALTHCHECKs).
     Healthcheck(HealthcheckArgs),
     /// Print the resources of a running emulator (GET /_emulator/state).
@@ -319,6 +321,93 @@ pub struct ServeArgs {
     /// remembers (oldest forgotten first).
     #[arg(long, env = "NAT_EMULATOR_FAULT_REPORT_SIZE", default_value_t = 1000)]
     pub fault_report_size: usize,
+
+    /// Keep the state across restarts in this directory: a journal of every acknowledged change
+    /// and snapshots (docs/persistence.md). Files are created 0600: they hold the accounts'
+    /// secrets. One process per directory. Without it, the state lives in memory only.
+    #[arg(long, env = "NAT_EMULATOR_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// With --data-dir, when a write is on disk: `always` (fsync before answering; concurrent
+    /// writers share one fsync), `batch` (fsync in the background every 20 ms; answers do not
+    /// wait), `never` (left to the operating system).
+    #[arg(long, env = "NAT_EMULATOR_SYNC", value_enum, default_value_t = SyncMode::Always)]
+    pub sync: SyncMode,
+
+    /// With --data-dir: start even if the directory is damaged, keeping the longest valid prefix
+    /// of the journal (the log says how much is lost).
+    #[arg(long, env = "NAT_EMULATOR_REPAIR")]
+    pub repair: bool,
+
+    /// With --data-dir: write a snapshot and empty the journal once it grows past this many bytes.
+    #[arg(long, env = "NAT_EMULATOR_SNAPSHOT_AFTER_BYTES", default_value_t = 16 << 20)]
+    pub snapshot_after_bytes: u64,
+
+    /// Serve HTTPS: on --listen-tls when given (--listen stays plain HTTP), else on --listen. Without
+    /// --tls-cert the emulator generates a local CA and a server certificate for localhost,
+    /// 127.0.0.1, ::1, vpc.aliyuncs.com and vpc.<region>.aliyuncs.com (kept in <data-dir>/tls).
+    #[arg(long, env = "NAT_EMULATOR_TLS")]
+    pub tls: bool,
+
+    /// A second address serving HTTPS beside --listen's plain HTTP (implies --tls).
+    #[arg(long, env = "NAT_EMULATOR_LISTEN_TLS", value_name = "ADDR")]
+    pub listen_tls: Option<SocketAddr>,
+
+    /// The server certificate chain to serve (PEM) instead of a generated one; needs --tls-key.
+    #[arg(long, env = "NAT_EMULATOR_TLS_CERT", value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The private key of --tls-cert (PEM).
+    #[arg(long, env = "NAT_EMULATOR_TLS_KEY", value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
+    /// One more name (DNS name or IP address) for the generated server certificate; repeatable
+    /// (in the variable, separate names with `,`).
+    #[arg(long, env = "NAT_EMULATOR_TLS_NAME", value_name = "NAME", value_delimiter = ',')]
+    pub tls_name: Vec<String>,
+
+    /// Write the generated CA certificate (PEM) to this file at start, for clients to trust.
+    #[arg(long, env = "NAT_EMULATOR_TLS_CA_OUT", value_name = "FILE")]
+    pub tls_ca_out: Option<PathBuf>,
+
+    /// Refuse (400 InvalidParameter) any parameter an action does not know, instead of accepting
+    /// it and reporting it in GET /_emulator/coverage.
+    #[arg(long, env = "NAT_EMULATOR_STRICT_PARAMS")]
+    pub strict_params: bool,
+
+    /// Largest total of a request's header fields (names and values) in bytes; larger get 431
+    /// RequestHeaderFieldsTooLarge (0: only hyper's own limit, about 408 KiB or 100 fields).
+    #[arg(long, env = "NAT_EMULATOR_MAX_HEADER_BYTES", default_value_t = 64 * 1024)]
+    pub max_header_bytes: usize,
+
+    /// How long a client may take to send a request head, and then its body, in milliseconds;
+    /// slower clients get 408 RequestTimeout and are disconnected (0: no limit).
+    #[arg(long, env = "NAT_EMULATOR_REQUEST_TIMEOUT_MS", default_value_t = 30_000)]
+    pub request_timeout_ms: u64,
+
+    /// Connections served at once, per listener; one more is answered 400 Throttling and closed
+    /// (0: no limit).
+    #[arg(long, env = "NAT_EMULATOR_MAX_CONNECTIONS", default_value_t = 512)]
+    pub max_connections: usize,
+
+    /// The control plane (/_emulator/*): `off` makes every /_emulator/ path except
+    /// /_emulator/health answer like an unknown RPC path (404 InvalidAction.NotFound).
+    #[arg(long, env = "NAT_EMULATOR_CONTROL", value_enum, default_value_t = ControlMode::On)]
+    pub control: ControlMode,
+
+    /// Serve the control plane on this address (plain HTTP) instead of --listen, which then keeps
+    /// only /_emulator/health (e.g. --listen 0.0.0.0:8080 --control-listen 127.0.0.1:8081).
+    #[arg(long, env = "NAT_EMULATOR_CONTROL_LISTEN", value_name = "ADDR")]
+    pub control_listen: Option<SocketAddr>,
+}
+
+/// `--control`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ControlMode {
+    /// The control plane answers under /_emulator/ (on --control-listen when given).
+    On,
+    /// No control plane; /_emulator/health only.
+    Off,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -350,6 +439,32 @@ impl ServeArgs {
             init: None,
             journal_size: 1000,
             fault_report_size: 1000,
+            data_dir: None,
+            sync: SyncMode::Always,
+            repair: false,
+            snapshot_after_bytes: 16 << 20,
+            tls: false,
+            listen_tls: None,
+            tls_cert: None,
+            tls_key: None,
+            tls_name: vec![],
+            tls_ca_out: None,
+            strict_params: false,
+            max_header_bytes: 64 * 1024,
+            request_timeout_ms: 30_000,
+            max_connections: 512,
+            control: ControlMode::On,
+            control_listen: None,
         }
+    }
+
+    /// Whether any listener speaks HTTPS (`--tls` or `--listen-tls`).
+    pub fn serves_tls(&self) -> bool {
+        self.tls || self.listen_tls.is_some()
+    }
+
+    /// Whether the `--listen` address itself speaks HTTPS (`--tls` without `--listen-tls`).
+    pub fn listen_is_tls(&self) -> bool {
+        self.tls && self.listen_tls.is_none()
     }
 }

@@ -5,7 +5,8 @@
 //! first, then the mutation). Reads run under the account's read lock, writes under its write
 //! lock after due status transitions are applied; a write with a `ClientToken` that was seen
 //! before returns the first reply, or `IdempotentParameterMismatch` if its parameters differ.
-//! Knows nothing of HTTP.
+//! With a data directory, [`execute_write`] also keeps the global order of writes and journals each
+//! successful one before its locks are released (`persist::live`). Knows nothing of HTTP.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -14,8 +15,10 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::actions;
+use crate::app::App;
 use crate::error::ApiError;
 use crate::params::Params;
+use crate::persist::live::FailOnPanic;
 use crate::store::{Account, AccountState, Ctx, TokenEntry};
 
 pub type Reply = Map<String, Value>;
@@ -132,7 +135,7 @@ pub fn find(name: &str) -> Option<&'static ActionDef> {
     INDEX.get_or_init(|| ACTIONS.iter().map(|a| (a.name, a)).collect()).get(name).copied()
 }
 
-/// Runs an action against an account.
+/// Runs an action against an account (no journal: memory-only writes, reads, and replay).
 pub fn execute(def: &ActionDef, account: &Account, params: &Params, ctx: &Ctx<'_>) -> Result<Reply, ApiError> {
     match def.run {
         Runner::Read(f) => {
@@ -148,25 +151,111 @@ pub fn execute(def: &ActionDef, account: &Account, params: &Params, ctx: &Ctx<'_
         }
         Runner::Write(f) => {
             let mut st = account.state.write();
-            st.settle(ctx.now);
-            let token = params.opt("ClientToken");
-            if let Some(token) = token {
-                if let Some(seen) = st.tokens.get(def.name, token) {
-                    return if seen.fingerprint == params.fingerprint() {
-                        Ok(seen.reply.as_object().cloned().unwrap_or_default())
-                    } else {
-                        Err(ApiError::IdempotentParameterMismatch)
-                    };
-                }
-            }
-            let reply = f(params, ctx, &mut st)?;
-            if let Some(token) = token {
-                let entry = TokenEntry { fingerprint: params.fingerprint(), reply: Value::Object(reply.clone()) };
-                st.tokens.insert(def.name, token, entry);
-            }
-            Ok(reply)
+            write_locked(def, f, &mut st, params, ctx).map(|(reply, _)| reply)
         }
     }
+}
+
+/// A write, with the account's write lock held: due transitions, the ClientToken, the handler.
+/// Returns the reply and whether the state changed (a ClientToken's remembered reply did not).
+fn write_locked(
+    def: &ActionDef,
+    f: fn(&Params, &Ctx<'_>, &mut AccountState) -> Result<Reply, ApiError>,
+    st: &mut AccountState,
+    params: &Params,
+    ctx: &Ctx<'_>,
+) -> Result<(Reply, bool), ApiError> {
+    st.settle(ctx.now);
+    let token = params.opt("ClientToken");
+    if let Some(token) = token {
+        if let Some(seen) = st.tokens.get(def.name, token) {
+            return if seen.fingerprint == params.fingerprint() {
+                Ok((seen.reply.as_object().cloned().unwrap_or_default(), false))
+            } else {
+                Err(ApiError::IdempotentParameterMismatch)
+            };
+        }
+    }
+    // A refused request leaves the state as it was (invariant 2); the id generator and the
+    // creation counter are put back explicitly, so that a refusal never shifts later ids (replay
+    // only sees the writes that succeeded).
+    let (ids, seq) = (st.ids.clone(), st.seq);
+    let reply = match f(params, ctx, st) {
+        Ok(r) => r,
+        Err(e) => {
+            st.ids = ids;
+            st.seq = seq;
+            return Err(e);
+        }
+    };
+    if let Some(token) = token {
+        let entry = TokenEntry { fingerprint: params.fingerprint(), reply: Value::Object(reply.clone()) };
+        st.tokens.insert(def.name, token, entry);
+    }
+    Ok((reply, true))
+}
+
+/// What a write came to: the reply, and the journal seq the answer must wait for (with a data
+/// directory, when the state changed).
+#[derive(Debug)]
+pub struct Written {
+    pub reply: Reply,
+    pub seq: Option<u64>,
+}
+
+/// How a write reaches the journal: the running emulator, and whether the handler takes the
+/// current settings (a live request) or keeps the context's (init data runs with no delays; the
+/// record then says so).
+#[derive(Clone, Copy)]
+pub struct Recording<'a> {
+    pub app: &'a App,
+    pub live_settings: bool,
+}
+
+/// Runs an action; with a data directory a successful write is journaled before the locks are
+/// released. The global order of writes is taken first, then the account's lock; the clock (and,
+/// for a live request, the settings) is read once both are held, so that writes see
+/// non-decreasing times and replay sees exactly what the handler saw. Reads and memory-only
+/// writes run as [`execute`] does.
+pub fn execute_write(
+    def: &ActionDef,
+    account: &Account,
+    params: &Params,
+    ctx: &Ctx<'_>,
+    rec: Recording<'_>,
+) -> Result<Written, ApiError> {
+    let app = rec.app;
+    let (Runner::Write(f), Some(disk)) = (def.run, app.persist.disk()) else {
+        return execute(def, account, params, ctx).map(|reply| Written { reply, seq: None });
+    };
+    // A record must fit the journal (only a --max-body-bytes far above the default gets here).
+    const MAX_PARAM_BYTES: usize = 32 << 20;
+    if params.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>() > MAX_PARAM_BYTES {
+        return Err(ApiError::BodyTooLarge { limit: MAX_PARAM_BYTES });
+    }
+    let _order = app.persist.order();
+    disk.check()?;
+    // An account replaced by an import or a snapshot restore since this request authenticated.
+    if !app.store.account(&account.access_key_id).is_some_and(|a| std::ptr::eq(&*a, account)) {
+        return Err(ApiError::InvalidAccessKeyIdNotFound);
+    }
+    let mut st = account.state.write();
+    let settings = *app.settings.read();
+    let mut ctx = *ctx;
+    ctx.now = app.clock.now_ms();
+    if rec.live_settings {
+        ctx.delays = settings.delays;
+        ctx.quotas = settings.quotas;
+    }
+    let guard = FailOnPanic(Some(disk));
+    let (reply, changed) = write_locked(def, f, &mut st, params, &ctx)?;
+    let seq = if changed {
+        Some(disk.append_action(&account.access_key_id, def.name, params, &ctx, &settings)?)
+    } else {
+        None
+    };
+    drop(guard);
+    Ok(Written { reply, seq })
 }
 
 #[cfg(test)]

@@ -53,6 +53,16 @@ pub enum ApiError {
     TooManyParameters { limit: usize },
     #[error("value too long")]
     ValueTooLong { name: String, limit: usize },
+    /// Header fields larger than `--max-header-bytes` (issue 11).
+    #[error("headers too large")]
+    HeadersTooLarge { limit: usize },
+    /// The request head, or then its body, did not arrive within `--request-timeout-ms`.
+    #[error("request timeout")]
+    RequestTimeout { limit_ms: u64 },
+    /// More connections at once than `--max-connections`: the real gateway's throttling code, so
+    /// that clients back off and retry.
+    #[error("too many connections")]
+    TooManyConnections { limit: usize },
     /// A parameter has the wrong type or is out of range (`PageSize=abc`, `Force=maybe`).
     #[error("invalid parameter {name}: {reason}")]
     InvalidParameter { name: String, reason: String },
@@ -63,6 +73,9 @@ pub enum ApiError {
     /// A bug. Never the answer to bad input.
     #[error("internal error: {0}")]
     InternalError(String),
+    /// Persistence: the journal could not be written; writes are refused until a restart.
+    #[error("service unavailable: {0}")]
+    ServiceUnavailable(String),
     /// An error injected by the control plane's fault rules (any status, code and message).
     #[error("injected fault {code}")]
     Injected { status: u16, code: String, message: String },
@@ -352,10 +365,14 @@ impl ApiError {
             BodyTooLarge { .. } => "RequestEntityTooLarge",
             TooManyParameters { .. } => "InvalidParameter.TooMany",
             ValueTooLong { .. } => "InvalidParameter.TooLong",
+            HeadersTooLarge { .. } => "RequestHeaderFieldsTooLarge",
+            RequestTimeout { .. } => "RequestTimeout",
+            TooManyConnections { .. } => "Throttling",
             InvalidParameter { .. } => "InvalidParameter",
             IdempotentParameterMismatch => "IdempotentParameterMismatch",
             DryRunOperation => "DryRunOperation",
             InternalError(_) => "InternalError",
+            ServiceUnavailable(_) => "ServiceUnavailable",
             Injected { code, .. } => return Cow::Owned(code.clone()),
             InvalidRegionIdNotFound => "InvalidRegionId.NotFound",
             InvalidZoneIdNotFound => "InvalidZoneId.NotFound",
@@ -508,7 +525,10 @@ impl ApiError {
             IncorrectStatusNatGateway { not_found: true, .. } => 404,
             UnsupportedHttpMethod => 403,
             BodyTooLarge { .. } => 413,
+            HeadersTooLarge { .. } => 431,
+            RequestTimeout { .. } => 408,
             InternalError(_) => 500,
+            ServiceUnavailable(_) => 503,
             Injected { status, .. } => *status,
             _ => 400,
         }
@@ -562,12 +582,26 @@ impl ApiError {
                     "The value of parameter \"{name}\" is longer than {limit} bytes."
                 ))
             }
+            HeadersTooLarge { limit } => {
+                return Cow::Owned(format!("The request header fields exceed the limit of {limit} bytes."))
+            }
+            RequestTimeout { limit_ms } => {
+                return Cow::Owned(format!(
+                    "The request was not received in time: its head, and then its body, must each arrive within {limit_ms} ms."
+                ))
+            }
+            TooManyConnections { limit } => {
+                return Cow::Owned(format!(
+                    "Request was denied due to request throttling. The emulator serves at most {limit} connections at once."
+                ))
+            }
             InvalidParameter { name, reason } => {
                 return Cow::Owned(format!("The specified parameter \"{name}\" is not valid: {reason}"))
             }
             IdempotentParameterMismatch => "The request is retried with updated parameters.",
             DryRunOperation => "Request validation has been passed with DryRun flag set.",
             InternalError(_) => "The request processing has failed due to some unknown error.",
+            ServiceUnavailable(_) => "The request has failed due to a temporary failure of the server.",
             Injected { message, .. } => return Cow::Owned(message.clone()),
             InvalidRegionIdNotFound => "The specified RegionId does not exist in our records.",
             InvalidZoneIdNotFound => "Specified zone does not exist.",

@@ -8,6 +8,7 @@
 //!    {"action": "CreateVSwitch", "params": {"VpcId": "${vpc1.VpcId}", "ZoneId": "cn-hangzhou-h",
 //!                                           "CidrBlock": "10.1.0.0/16"}, "as": "vsw1"}]}
 //! ```
+//! With `--data-dir` every item is journaled as it runs (with its zero delays), like an API call.
 //! A top-level list is accepted too. Each item runs one action for its `account` (default: the
 //! document's `account`, else the world's first account); `as` names its reply so later items can
 //! refer to any field of it with `${name.Field}` (`${name.List.Item.0}` for list elements).
@@ -154,6 +155,18 @@ fn flatten(name: &str, v: &Value, results: &Map<String, Value>, out: &mut Vec<(S
 
 /// Runs every item in order; returns the named replies. Stops at the first failure.
 pub fn apply(app: &App, doc: &Document) -> Result<Map<String, Value>, String> {
+    apply_journaled(app, doc).0
+}
+
+/// [`apply`], and the journal seq of the last item that changed state (with a data directory each
+/// item is journaled as it runs; the caller waits for that seq to be durable).
+pub fn apply_journaled(app: &App, doc: &Document) -> (Result<Map<String, Value>, String>, Option<u64>) {
+    let mut last_seq = None;
+    let r = run_items(app, doc, &mut last_seq);
+    (r, last_seq)
+}
+
+fn run_items(app: &App, doc: &Document, last_seq: &mut Option<u64>) -> Result<Map<String, Value>, String> {
     let mut results = Map::new();
     let default_account =
         doc.account.clone().or_else(|| app.store.world.accounts.first().map(|a| a.access_key_id.clone()));
@@ -188,8 +201,11 @@ pub fn apply(app: &App, doc: &Document) -> Result<Map<String, Value>, String> {
             quotas: settings.quotas,
             pools: &app.store.pools,
         };
-        let reply = dispatch::execute(def, &account, &params, &ctx)
+        let rec = dispatch::Recording { app, live_settings: false };
+        let written = dispatch::execute_write(def, &account, &params, &ctx, rec)
             .map_err(|e| fail(format!("{} {}: {}", e.status(), e.code(), e.message())))?;
+        *last_seq = written.seq.or(*last_seq);
+        let reply = written.reply;
         if let Some(n) = &item.name {
             results.insert(n.clone(), Value::Object(reply));
         }

@@ -5,8 +5,9 @@
 //! [`MAX_PARAMS`] parameters of at most [`MAX_VALUE_CHARS`] characters, messages and signature
 //! texts cut at [`MAX_TEXT_CHARS`]), so its memory stays within a few tens of MB whatever clients
 //! send. Secrets never enter it: `Signature`, `SecurityToken`, `BearerToken` and any parameter
-//! whose name mentions a secret or password are dropped; the AccessKeyId stays. Only a refused
-//! signature is kept (in its diagnosis), since a refused signature authenticates nothing.
+//! whose name mentions a secret or password are dropped; the AccessKeyId stays. No signature is
+//! kept, not even a refused one: a diagnosis names the cause and shows the server's texts (with any
+//! security token masked, `wire::diagnose::mask_tokens`).
 //!
 //! Writers take the lock for a push; readers take the read lock only to clone `Arc`s, so reads
 //! never block each other. Depends on `clock`, `params` and `wire::diagnose` (a plain data type).

@@ -74,6 +74,8 @@ impl Params {
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
+        #[cfg(debug_assertions)]
+        reads::note(name);
         self.pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 
@@ -131,6 +133,8 @@ impl Params {
 
     /// A `Name.N` list, ordered by N (1-based; gaps allowed, as the SDKs never send them).
     pub fn list(&self, name: &str) -> Result<Vec<String>, ApiError> {
+        #[cfg(debug_assertions)]
+        reads::note_with(|| format!("{name}.N"));
         let mut items: Vec<(u32, &str)> = Vec::new();
         for (k, v) in self.iter() {
             let Some(rest) = k.strip_prefix(name).and_then(|r| r.strip_prefix('.')) else {
@@ -146,6 +150,11 @@ impl Params {
     /// `Tag.N.Key` / `Tag.N.Value` (N = 1..=20). Keys: 1–128 characters, not starting with
     /// `aliyun` or `acs:`, no `http://`/`https://`. Values: 0–128 characters.
     pub fn tags(&self, name: &str) -> Result<Vec<Tag>, ApiError> {
+        #[cfg(debug_assertions)]
+        {
+            reads::note_with(|| format!("{name}.N.Key"));
+            reads::note_with(|| format!("{name}.N.Value"));
+        }
         let mut by_n: std::collections::BTreeMap<u32, (Option<&str>, Option<&str>)> = Default::default();
         for (k, v) in self.iter() {
             let Some(rest) = k.strip_prefix(name).and_then(|r| r.strip_prefix('.')) else {
@@ -194,6 +203,47 @@ impl Params {
             .collect();
         v.sort();
         v
+    }
+}
+
+/// Debug builds only: the parameter names looked up while an action runs, so that a test fails
+/// when an action reads a name `coverage::KNOWN` does not list (`coverage::verify_reads`). One
+/// thread-local check per lookup; release builds compile none of it.
+#[cfg(debug_assertions)]
+pub mod reads {
+    use std::cell::RefCell;
+
+    thread_local! {
+        static READS: RefCell<Option<Vec<String>>> = const { RefCell::new(None) };
+    }
+
+    pub fn note(name: &str) {
+        note_with(|| name.to_owned());
+    }
+
+    pub fn note_with(name: impl FnOnce() -> String) {
+        READS.with(|r| {
+            if let Some(v) = r.borrow_mut().as_mut() {
+                v.push(name());
+            }
+        });
+    }
+
+    /// Runs `f`, returning what it returned and every name it looked up (recording stops even
+    /// if `f` panics).
+    pub fn recording<T>(f: impl FnOnce() -> T) -> (T, Vec<String>) {
+        struct Stop;
+        impl Drop for Stop {
+            fn drop(&mut self) {
+                READS.with(|r| r.borrow_mut().take());
+            }
+        }
+        READS.with(|r| *r.borrow_mut() = Some(Vec::new()));
+        let stop = Stop;
+        let out = f();
+        let names = READS.with(|r| r.borrow_mut().take()).unwrap_or_default();
+        drop(stop);
+        (out, names)
     }
 }
 

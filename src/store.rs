@@ -182,8 +182,20 @@ pub enum Due {
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Timers {
+    /// Serialized in deadline order, so that equal timers always serialize alike (a heap's layout
+    /// depends on its history; snapshots and exports must not).
+    #[serde(serialize_with = "deadline_order")]
     heap: BinaryHeap<Reverse<(Millis, u64, Due)>>,
     seq: u64,
+}
+
+fn deadline_order<S: serde::Serializer>(
+    heap: &BinaryHeap<Reverse<(Millis, u64, Due)>>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    let mut v: Vec<&Reverse<(Millis, u64, Due)>> = heap.iter().collect();
+    v.sort_by(|a, b| a.0.cmp(&b.0));
+    s.collect_seq(v)
 }
 
 impl Timers {
@@ -214,10 +226,28 @@ impl Timers {
 }
 
 /// Replies remembered by ClientToken, so that a retried request gets the original answer.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+/// Serialized with `map` in insertion order (not the hash map's), so that equal states always
+/// serialize alike.
+#[derive(Debug, Clone, Default, Deserialize)]
 pub struct ClientTokens {
     map: HashMap<String, TokenEntry>,
     order: VecDeque<String>,
+}
+
+impl Serialize for ClientTokens {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        struct InOrder<'a>(&'a ClientTokens);
+        impl Serialize for InOrder<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_map(self.0.order.iter().filter_map(|k| self.0.map.get(k).map(|v| (k, v))))
+            }
+        }
+        let mut st = s.serialize_struct("ClientTokens", 2)?;
+        st.serialize_field("map", &InOrder(self))?;
+        st.serialize_field("order", &self.order)?;
+        st.end()
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -796,6 +826,54 @@ impl Store {
         for acc in self.accounts.read().values() {
             acc.state.write().ids = IdGen::new(seed ^ hash_str(&acc.access_key_id));
         }
+    }
+
+    /// Replaces every account and the EIP pools at once (persistence: a snapshot, an imported
+    /// document). Every current account's write lock is held (in AccessKeyId order) while states
+    /// and pools are replaced, so a write in flight lands wholly before or wholly after. An account
+    /// whose keys and settings are unchanged keeps its `Account` (its state replaced in place); the
+    /// others are created; accounts not listed are removed. Sets the seed of the id generators.
+    pub fn restore_accounts(&self, seed: u64, accounts: Vec<(AccountSpec, AccountState)>, pools: Pools) {
+        let mut map = self.accounts.write();
+        *self.seed.lock() = seed;
+        let mut current: Vec<Arc<Account>> = map.values().cloned().collect();
+        current.sort_by(|a, b| a.access_key_id.cmp(&b.access_key_id));
+        let mut guards: Vec<_> = current.iter().map(|a| (a.access_key_id.clone(), a.state.write())).collect();
+        let mut next = HashMap::with_capacity(accounts.len());
+        let mut old_states = Vec::new();
+        for (spec, state) in accounts {
+            let kept = map.get(&spec.access_key_id).filter(|a| {
+                a.spec.access_key_secret == spec.access_key_secret
+                    && a.spec.account_id == spec.account_id
+                    && a.spec.name == spec.name
+                    && a.spec.legacy_bandwidth_packages == spec.legacy_bandwidth_packages
+            });
+            let acc = match kept {
+                Some(a) => {
+                    if let Some((_, g)) = guards.iter_mut().find(|(id, _)| *id == spec.access_key_id) {
+                        old_states.push(std::mem::replace(&mut **g, state));
+                    }
+                    a.clone()
+                }
+                None => {
+                    let a = Account::new(&self.world, &spec, seed);
+                    *a.state.write() = state;
+                    Arc::new(a)
+                }
+            };
+            next.insert(spec.access_key_id.clone(), acc);
+        }
+        *self.pools.lock() = pools;
+        let old = std::mem::replace(&mut *map, next);
+        drop(guards);
+        drop(map);
+        drop(old);
+        drop(old_states); // outside the locks: a large world takes a while to free
+    }
+
+    /// The seed the accounts' id generators started from.
+    pub fn seed(&self) -> u64 {
+        *self.seed.lock()
     }
 
     /// A consistent copy of every account at one moment (all read locks held together, taken in

@@ -23,7 +23,14 @@ pub async fn post_init(State(app): State<Arc<App>>, bytes: Bytes) -> Response {
         Ok(d) => d,
         Err(e) => return error(StatusCode::BAD_REQUEST, e),
     };
-    match crate::init::apply(&app, &doc) {
+    let (result, seq) = crate::init::apply_journaled(&app, &doc);
+    // The items that ran are journaled: wait for them to be durable whether or not one failed.
+    if let Some(seq) = seq {
+        if let Err(e) = crate::persist::live::Persistence::acknowledge(&app, seq).await {
+            return error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string());
+        }
+    }
+    match result {
         Ok(results) => Json(json!({ "applied": doc.resources.len(), "results": results })).into_response(),
         Err(e) => error(StatusCode::BAD_REQUEST, format!("{e} (the items before it were applied)")),
     }

@@ -3,19 +3,24 @@
 //! [`ROUTES`] and the OpenAPI document (`GET /_emulator/openapi.json`).
 //!
 //! - `health`, `reset`, `accounts`, `seed`, `clock`, `config`: [`ops`] (every change of state goes
-//!   through [`ops::apply`], the one place a persistence journal will hook in).
+//!   through [`ops::apply`]: in the global order of writes, journaled with `--data-dir`).
+//! - `state/export`, `state/import`, `snapshot`, `snapshots`: [`persistence`].
 //! - `state`: [`state`]; `faults`: [`faults`]; `requests`: [`requests`]; `init`: [`init`];
 //!   `openapi.json`: [`openapi`].
 //!
 //! Depends on `app`, `store`, `journal`, `faults`, `init`; never holds a lock across an await.
 
+pub mod coverage;
 pub mod faults;
 pub mod init;
 pub mod openapi;
 pub mod ops;
+pub mod persistence;
 pub mod requests;
 pub mod settings;
 pub mod state;
+pub mod trace;
+pub mod ui;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -56,6 +61,19 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/_emulator/reset"),
     ("POST", "/_emulator/init"),
     ("GET", "/_emulator/openapi.json"),
+    ("GET", "/_emulator/coverage"),
+    ("DELETE", "/_emulator/coverage"),
+    ("GET", "/_emulator/coverage/known"),
+    ("GET", "/_emulator/tls/ca.pem"),
+    ("POST", "/_emulator/nat/trace"),
+    ("GET", "/_emulator/state/export"),
+    ("POST", "/_emulator/state/import"),
+    ("GET", "/_emulator/snapshot"),
+    ("POST", "/_emulator/snapshot"),
+    ("GET", "/_emulator/snapshots"),
+    ("POST", "/_emulator/snapshots/{name}"),
+    ("DELETE", "/_emulator/snapshots/{name}"),
+    ("POST", "/_emulator/snapshots/{name}/restore"),
 ];
 
 pub fn router() -> Router<Arc<App>> {
@@ -74,6 +92,20 @@ pub fn router() -> Router<Arc<App>> {
         .route("/reset", post(reset))
         .route("/init", post(init::post_init))
         .route("/openapi.json", get(openapi::get_openapi))
+        .route("/coverage", get(coverage::get_coverage).delete(coverage::delete_coverage))
+        .route("/coverage/known", get(coverage::get_known))
+        .route("/tls/ca.pem", get(coverage::get_ca_pem))
+        .route("/nat/trace", post(trace::post_trace))
+        .route("/state/export", get(persistence::export))
+        .route(
+            "/state/import",
+            post(persistence::import).layer(axum::extract::DefaultBodyLimit::max(persistence::MAX_IMPORT_BYTES)),
+        )
+        .route("/snapshot", get(persistence::get_snapshot).post(persistence::post_snapshot))
+        .route("/snapshots", get(persistence::list))
+        .route("/snapshots/{name}", post(persistence::save).delete(persistence::delete))
+        .route("/snapshots/{name}/restore", post(persistence::restore))
+        .merge(ui::router())
         .fallback(not_found)
 }
 
@@ -116,7 +148,7 @@ pub(crate) fn query(raw: Option<&str>, allowed: &[&str]) -> Result<HashMap<Strin
     Ok(out)
 }
 
-async fn health(State(app): State<Arc<App>>) -> Response {
+pub(crate) async fn health(State(app): State<Arc<App>>) -> Response {
     Json(json!({
         "status": "ok",
         "version": env!("CARGO_PKG_VERSION"),
@@ -128,7 +160,7 @@ async fn health(State(app): State<Arc<App>>) -> Response {
     .into_response()
 }
 
-async fn health_head() -> StatusCode {
+pub(crate) async fn health_head() -> StatusCode {
     StatusCode::OK
 }
 
@@ -145,5 +177,5 @@ async fn reset(State(app): State<Arc<App>>, bytes: Bytes) -> Response {
         Ok(r) => r,
         Err(resp) => return resp,
     };
-    ops::respond(&app, ops::ControlOp::Reset { account: req.account })
+    ops::respond(&app, ops::ControlOp::Reset { account: req.account }).await
 }

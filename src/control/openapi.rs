@@ -309,11 +309,114 @@ pub fn document() -> Value {
         "get",
         op("OpenAPI document", "health", vec![], None, vec![("200", ok("This document", obj()))]),
     );
+    persistence_paths(&mut put, &r);
+    let action_q = || qp("action", "Only this action", json!({"type": "string"}));
+    put(
+        "/_emulator/coverage",
+        "get",
+        op(
+            "Coverage report",
+            "coverage",
+            vec![action_q()],
+            None,
+            vec![
+                (
+                    "200",
+                    ok(
+                        "Per action, the parameters received that it does not read; the actions called that the emulator does not implement",
+                        json!({"type": "object", "properties": {
+                            "strict_params": {"type": "boolean"}, "since": {"type": "string"}, "since_ms": {"type": "integer"},
+                            "implemented_actions": {"type": "integer"},
+                            "ignored_parameters": {"type": "object", "description": "action → parameter → {count, first_seen, last_seen, user_agents, accounts, refused}", "additionalProperties": obj()},
+                            "unknown_actions": {"type": "object", "description": "action → {count, first_seen, last_seen, user_agents, accounts, parameters}", "additionalProperties": obj()},
+                            "refused_requests": {"type": "integer"}, "dropped": {"type": "integer"}}}),
+                    ),
+                ),
+                ("400", err("Malformed request (the message says what was expected)")),
+            ],
+        ),
+    );
+    put(
+        "/_emulator/coverage",
+        "delete",
+        op("Clear coverage report", "coverage", vec![], None, vec![("200", ok("Cleared", obj()))]),
+    );
+    put(
+        "/_emulator/coverage/known",
+        "get",
+        op(
+            "Known parameters",
+            "coverage",
+            vec![action_q()],
+            None,
+            vec![
+                ("200", ok("The parameters each action reads (Name.N: an index)", obj())),
+                ("404", err("An action the emulator does not implement")),
+            ],
+        ),
+    );
+    put(
+        "/_emulator/tls/ca.pem",
+        "get",
+        op(
+            "TLS CA certificate",
+            "health",
+            vec![],
+            None,
+            vec![
+                (
+                    "200",
+                    json!({"description": "The CA to trust for --tls (PEM)", "content": {"application/x-pem-file": {"schema": {"type": "string"}}}}),
+                ),
+                ("404", err("HTTPS is off, or the certificate came from --tls-cert")),
+            ],
+        ),
+    );
+    put(
+        "/_emulator/nat/trace",
+        "post",
+        op(
+            "NAT trace",
+            "state",
+            vec![],
+            Some(body(
+                json!({"type": "object", "additionalProperties": false,
+                       "required": ["nat_gateway_id", "direction", "src_ip", "dst_ip", "protocol"],
+                       "properties": {"account": {"type": "string", "description": "AccessKeyId (default: the world's first account)"},
+                                      "region": {"type": "string", "description": "default: every region"},
+                                      "nat_gateway_id": {"type": "string"},
+                                      "direction": {"type": "string", "enum": ["inbound", "outbound"]},
+                                      "src_ip": {"type": "string"}, "src_port": {"type": "integer", "minimum": 0, "maximum": 65535},
+                                      "dst_ip": {"type": "string"}, "dst_port": {"type": "integer", "minimum": 0, "maximum": 65535},
+                                      "protocol": {"type": "string"}}}),
+                true,
+            )),
+            vec![
+                (
+                    "200",
+                    ok(
+                        "The matched entry, the translated packet, and why each entry did or did not match",
+                        json!({"type": "object", "properties": {
+                            "account": {"type": "string"}, "region": {"type": "string"}, "nat_gateway_id": {"type": "string"},
+                            "direction": {"type": "string"}, "matched": {"type": "object", "nullable": true},
+                            "translated": {"type": "object", "nullable": true},
+                            "entries": {"type": "array", "items": {"type": "object", "properties": {
+                                "entry_id": {"type": "string"}, "kind": {"type": "string", "enum": ["DNAT", "SNAT"]},
+                                "matched": {"type": "boolean"}, "reason": {"type": "string"}}}},
+                            "verdict": {"type": "string"}}}),
+                    ),
+                ),
+                ("400", err("Malformed request (the message says what was expected)")),
+                ("404", err("Unknown account, region or NAT gateway")),
+            ],
+        ),
+    );
 
     let int = json!({"type": "integer", "minimum": 0});
     let s = json!({"type": "string"});
     let schemas = json!({
         "Error": {"type": "object", "required": ["error"], "properties": {"error": s}},
+        "StateDocument": state_document_schema(),
         "Health": {"type": "object", "properties": {"status": s, "version": s, "uptime_seconds": {"type": "number"}, "auth": {"type": "string", "enum": ["strict", "off"]}, "accounts": int, "regions": int}},
         "State": {"type": "object", "properties": {
             "virtual_time": s, "virtual_ms": int,
@@ -347,7 +450,7 @@ pub fn document() -> Value {
         "RequestDetail": {"allOf": [r("RequestSummary"), {"type": "object", "properties": {"params": {"type": "object", "additionalProperties": s}, "params_omitted": int, "message": {"type": "string", "nullable": true}, "signature": r("SignatureDiagnosis")}}]},
         "SignatureDiagnosis": {"type": "object", "properties": {
             "scheme": s, "access_key_id": s, "method": s,
-            "client": {"type": "object", "properties": {"signature": s, "signed_headers": {"type": "array", "items": s}, "timestamp": s, "content_sha256": s, "body_parameters": {"type": "array", "items": s}}},
+            "client": {"type": "object", "properties": {"signed_headers": {"type": "array", "items": s}, "timestamp": s, "content_sha256": s, "body_parameters": {"type": "array", "items": s}}},
             "server": {"type": "object", "properties": {"canonical_request": s, "string_to_sign": s}},
             "clock_skew_seconds": {"type": "integer"},
             "likely_cause": {"type": "object", "properties": {"code": {"type": "string", "enum": ["star_not_encoded", "tilde_encoded", "space_as_plus", "url_encoder", "parameter_not_signed", "body_signed_as_query", "wrong_method", "clock_skew", "nonce_reused", "content_hash_mismatch", "secret_mismatch"]}, "explanation": s}},
@@ -371,6 +474,142 @@ pub fn document() -> Value {
         "paths": paths,
         "components": { "schemas": schemas },
     })
+}
+
+/// `state/export`, `state/import`, `snapshot`, `snapshots` (docs/persistence.md).
+fn persistence_paths(put: &mut impl FnMut(&str, &str, Value), r: &dyn Fn(&str) -> Value) {
+    let bad = || err("Malformed request (the message says what was expected)");
+    let name = || pp("name", "1-100 of A-Z a-z 0-9 - _ . (not starting with .)");
+    let named = json!({"type": "object", "properties": {"name": {"type": "string"}, "bytes": {"type": "integer"}, "created": {"type": "string"}, "created_ms": {"type": "integer"}}});
+    let imported = json!({"type": "object", "properties": {"imported": {"type": "array", "items": {"type": "string"}}, "virtual_ms": {"type": "integer"}}});
+    put(
+        "/_emulator/state/export",
+        "get",
+        op(
+            "Export state",
+            "persistence",
+            vec![],
+            None,
+            vec![("200", ok("The whole state (secrets included)", r("StateDocument")))],
+        ),
+    );
+    put(
+        "/_emulator/state/import",
+        "post",
+        op(
+            "Import state",
+            "persistence",
+            vec![],
+            Some(body(r("StateDocument"), true)),
+            vec![("200", ok("The state was replaced", imported.clone())), ("400", bad())],
+        ),
+    );
+    put(
+        "/_emulator/snapshot",
+        "get",
+        op(
+            "Persistence status",
+            "persistence",
+            vec![],
+            None,
+            vec![("200", ok("The data directory (null without one), sync mode, journal seq and size", obj()))],
+        ),
+    );
+    put(
+        "/_emulator/snapshot",
+        "post",
+        op(
+            "Write snapshot",
+            "persistence",
+            vec![],
+            None,
+            vec![
+                (
+                    "200",
+                    ok(
+                        "Snapshot written, journal emptied",
+                        json!({"type": "object", "properties": {"seq": {"type": "integer"}, "bytes": {"type": "integer"}}}),
+                    ),
+                ),
+                ("409", err("No --data-dir")),
+            ],
+        ),
+    );
+    put(
+        "/_emulator/snapshots",
+        "get",
+        op(
+            "List snapshots",
+            "persistence",
+            vec![],
+            None,
+            vec![(
+                "200",
+                ok(
+                    "Named snapshots",
+                    json!({"type": "object", "properties": {"snapshots": {"type": "array", "items": named.clone()}, "stored_in": {"type": "string", "enum": ["data_dir", "memory"]}}}),
+                ),
+            )],
+        ),
+    );
+    put(
+        "/_emulator/snapshots/{name}",
+        "post",
+        op(
+            "Save snapshot",
+            "persistence",
+            vec![name()],
+            None,
+            vec![
+                ("201", ok("Saved (replacing one of the same name)", named)),
+                ("400", bad()),
+                ("409", err("Too many named snapshots in memory")),
+            ],
+        ),
+    );
+    put(
+        "/_emulator/snapshots/{name}",
+        "delete",
+        op(
+            "Delete snapshot",
+            "persistence",
+            vec![name()],
+            None,
+            vec![("200", ok("Deleted", r("Deleted"))), ("400", bad()), ("404", err("No such snapshot"))],
+        ),
+    );
+    put(
+        "/_emulator/snapshots/{name}/restore",
+        "post",
+        op(
+            "Restore snapshot",
+            "persistence",
+            vec![name()],
+            None,
+            vec![
+                ("200", ok("The state is the snapshot's", imported)),
+                ("400", bad()),
+                ("404", err("No such snapshot")),
+            ],
+        ),
+    );
+}
+
+fn state_document_schema() -> Value {
+    let int = json!({"type": "integer"});
+    json!({"type": "object", "required": ["format", "version", "clock", "seed", "settings", "accounts", "states", "pools"],
+    "description": "docs/persistence.md: the accounts' keys and whole states, the clock, the seed, the settings, the EIP pool cursors",
+    "properties": {
+        "format": {"type": "string", "enum": [crate::persist::document::FORMAT]},
+        "version": {"type": "integer", "enum": [crate::persist::document::VERSION]},
+        "seq": int,
+        "clock": {"type": "object", "properties": {"frozen": {"type": "boolean"}, "virtual_ms": int, "offset_ms": int}},
+        "seed": int,
+        "settings": {"type": "object", "properties": {"delays": obj(), "quotas": obj()}},
+        "accounts": {"type": "array", "items": {"type": "object", "properties": {"access_key_id": {"type": "string"}, "access_key_secret": {"type": "string"}, "account_id": int, "name": {"type": "string"}, "legacy_bandwidth_packages": {"type": "boolean"}}}},
+        "states": {"type": "array", "items": obj()},
+        "pools": {"type": "object", "additionalProperties": int}
+    }})
 }
 
 pub async fn get_openapi(State(_app): State<Arc<App>>) -> Response {

@@ -1,7 +1,10 @@
 //! Every change the control plane makes to the emulator's state, as data: [`ControlOp`], applied by
-//! [`apply`]. One place, so that persistence (issue 9) can journal each acknowledged change before
-//! answering, and replay them in order. Fault rules and the request journal are diagnostics, not
-//! state, and are not ops.
+//! [`apply`] in the global order of writes and journaled with a data directory
+//! (`persist::live`); [`respond`] also waits until it is durable. [`execute`] is the change itself,
+//! which replay calls. Fault rules and the request journal are diagnostics, not state, and are not
+//! ops.
+
+use std::sync::Arc;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -10,6 +13,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::app::{App, Settings};
+use crate::persist::document::Document;
+use crate::persist::live::Persistence;
 use crate::world::AccountSpec;
 
 /// A secret that serializes (persistence needs it) but never prints.
@@ -49,15 +54,37 @@ pub enum ControlOp {
     SetSettings {
         settings: Settings,
     },
+    /// Replaces the whole state (`POST /_emulator/state/import`, a named snapshot's restore). Made
+    /// durable by a snapshot, not a journal record.
+    Import {
+        document: Box<Document>,
+    },
 }
 
 /// Why an op was refused: an HTTP status and a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refused(pub StatusCode, pub String);
 
-/// Applies one op; the JSON answer on success.
-pub fn apply(app: &App, op: ControlOp) -> Result<Value, Refused> {
-    match op {
+/// Applies one op in the global order of writes, journaled with a data directory: the JSON answer
+/// and the journal seq to wait for ([`Persistence::acknowledge`]).
+pub fn apply(app: &App, op: ControlOp) -> Result<(Value, Option<u64>), Refused> {
+    app.persist.control(app, op)
+}
+
+/// [`apply`], then waits until the change is durable.
+pub async fn apply_durable(app: &Arc<App>, op: ControlOp) -> Result<Value, Refused> {
+    let (value, seq) = apply(app, op)?;
+    if let Some(seq) = seq {
+        Persistence::acknowledge(app, seq)
+            .await
+            .map_err(|e| Refused(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    }
+    Ok(value)
+}
+
+/// The change itself, and nothing else (replay calls it directly; everything else calls [`apply`]).
+pub fn execute(app: &App, op: &ControlOp) -> Result<Value, Refused> {
+    match op.clone() {
         ControlOp::Reset { account } => {
             let reset = match account {
                 Some(id) => {
@@ -66,7 +93,11 @@ pub fn apply(app: &App, op: ControlOp) -> Result<Value, Refused> {
                     }
                     vec![id]
                 }
-                None => app.store.reset_all(),
+                None => {
+                    // The drift report resets with the world (not with one account: it is global).
+                    app.coverage.clear();
+                    app.store.reset_all()
+                }
             };
             tracing::info!(target: "control", ?reset, "reset");
             Ok(json!({ "reset": reset }))
@@ -108,13 +139,34 @@ pub fn apply(app: &App, op: ControlOp) -> Result<Value, Refused> {
             tracing::info!(target: "control", ?settings, "settings changed");
             Ok(super::settings::config_json(&settings))
         }
+        ControlOp::Import { document } => {
+            crate::persist::document::restore(app, &document).map_err(|e| Refused(StatusCode::BAD_REQUEST, e))?;
+            tracing::info!(target: "control", accounts = document.accounts.len(), "state imported");
+            Ok(json!({
+                "imported": document.accounts.iter().map(|a| a.access_key_id.clone()).collect::<Vec<_>>(),
+                "virtual_ms": app.clock.now_ms(),
+            }))
+        }
     }
 }
 
-/// [`apply`] as an HTTP answer (`201` for an added account).
-pub fn respond(app: &App, op: ControlOp) -> Response {
+/// [`apply_durable`] as an HTTP answer (`201` for an added account).
+pub async fn respond(app: &Arc<App>, op: ControlOp) -> Response {
     let created = matches!(op, ControlOp::AddAccount { .. });
-    match apply(app, op) {
+    finish(app, apply(app, op), created).await
+}
+
+/// An applied op (see [`apply`]) as an HTTP answer once it is durable.
+pub async fn finish(app: &Arc<App>, applied: Result<(Value, Option<u64>), Refused>, created: bool) -> Response {
+    let result = match applied {
+        Ok((v, Some(seq))) => Persistence::acknowledge(app, seq)
+            .await
+            .map(|()| v)
+            .map_err(|e| Refused(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())),
+        Ok((v, None)) => Ok(v),
+        Err(e) => Err(e),
+    };
+    match result {
         Ok(v) if created => (StatusCode::CREATED, Json(v)).into_response(),
         Ok(v) => Json(v).into_response(),
         Err(Refused(status, message)) => super::error(status, message),

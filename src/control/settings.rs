@@ -61,13 +61,13 @@ pub async fn post_clock(State(app): State<Arc<App>>, bytes: Bytes) -> Response {
     }
     let mut last = Value::Null;
     if let Some(f) = req.freeze {
-        match super::ops::apply(&app, ControlOp::Freeze { frozen: f }) {
+        match super::ops::apply_durable(&app, ControlOp::Freeze { frozen: f }).await {
             Ok(v) => last = v,
             Err(e) => return error(e.0, e.1),
         }
     }
     if let Some(ms) = ms {
-        match super::ops::apply(&app, ControlOp::AdvanceClock { ms }) {
+        match super::ops::apply_durable(&app, ControlOp::AdvanceClock { ms }).await {
             Ok(v) => last = v,
             Err(e) => return error(e.0, e.1),
         }
@@ -131,14 +131,17 @@ pub async fn post_config(State(app): State<Arc<App>>, bytes: Bytes) -> Response 
         Ok(None) => Value::Object(Map::new()),
         Err(r) => return r,
     };
-    // Read-merge-write serialized (never across an await), so that two concurrent patches both land.
-    static PATCHING: parking_lot::Mutex<()> = parking_lot::Mutex::new(());
-    let _one_at_a_time = PATCHING.lock();
-    let current = *app.settings.read();
-    match merge_config(&current, &patch) {
-        Ok(s) => respond(&app, ControlOp::SetSettings { settings: s }),
-        Err(e) => error(StatusCode::BAD_REQUEST, e),
-    }
+    let applied = {
+        // Read-merge-write serialized (never across an await), so that two concurrent patches both land.
+        static PATCHING: parking_lot::Mutex<()> = parking_lot::Mutex::new(());
+        let _one_at_a_time = PATCHING.lock();
+        let current = *app.settings.read();
+        match merge_config(&current, &patch) {
+            Ok(s) => super::ops::apply(&app, ControlOp::SetSettings { settings: s }),
+            Err(e) => return error(StatusCode::BAD_REQUEST, e),
+        }
+    };
+    super::ops::finish(&app, applied, false).await
 }
 
 pub async fn get_seed(State(app): State<Arc<App>>) -> Response {
@@ -153,7 +156,7 @@ pub struct SeedBody {
 
 pub async fn post_seed(State(app): State<Arc<App>>, bytes: Bytes) -> Response {
     match body::<SeedBody>(&bytes, "{\"seed\": N}") {
-        Ok(SeedBody { seed: Some(seed) }) => respond(&app, ControlOp::Reseed { seed }),
+        Ok(SeedBody { seed: Some(seed) }) => respond(&app, ControlOp::Reseed { seed }).await,
         Ok(_) => error(StatusCode::BAD_REQUEST, "expected {\"seed\": N} (an integer ≥ 0)"),
         Err(r) => r,
     }
@@ -207,4 +210,5 @@ pub async fn post_account(State(app): State<Arc<App>>, bytes: Bytes) -> Response
             name: req.name.unwrap_or_default(),
         },
     )
+    .await
 }

@@ -134,6 +134,16 @@ impl IpPool {
     pub fn free(&self) -> u64 {
         self.size.saturating_sub(self.taken.len() as u64)
     }
+
+    /// Where the next allocation starts looking (persisted, so a restart hands out the same next
+    /// address as the running emulator would have).
+    pub fn cursor(&self) -> u64 {
+        self.cursor
+    }
+
+    pub fn set_cursor(&mut self, cursor: u64) {
+        self.cursor = cursor % self.size.max(1);
+    }
 }
 
 /// Usable addresses of a range (network and broadcast excluded for ranges larger than /31).

@@ -3,7 +3,7 @@
 //! `wait_durable(seq)` fsyncs everything appended so far, so concurrent writers share one fsync
 //! (group commit).
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
@@ -29,12 +29,14 @@ pub struct Scan {
     pub valid_len: u64,
     /// Bytes after the valid prefix: a torn final record, or (with `corrupt`) lost data.
     pub dropped_bytes: u64,
-    /// A bad record with valid-looking data after it: not a torn tail.
+    /// A bad record with a valid record somewhere after it: not a torn tail.
     pub corrupt: bool,
+    /// With `corrupt`: the valid records found after the damage (lost with `--repair`).
+    pub lost_records: usize,
 }
 
-/// Reads a journal. A record that runs past the end of the file, or a bad final record, is a torn
-/// tail; a bad record followed by more data is corruption.
+/// Reads a journal. A bad record (short, oversized, empty or failing its checksum) with nothing valid
+/// after it is a torn tail; a bad record followed by a valid one is corruption.
 pub fn scan(path: &Path) -> Result<Scan, FormatError> {
     let mut f = match File::open(path) {
         Ok(f) => f,
@@ -61,43 +63,50 @@ pub fn scan(path: &Path) -> Result<Scan, FormatError> {
     let mut scan = Scan { base_seq, ..Scan::default() };
     let mut pos = HEADER_LEN as usize;
     while pos < data.len() {
-        let rest = &data[pos..];
-        let bad = |scan: &mut Scan, torn: bool| {
-            scan.valid_len = pos as u64;
-            scan.dropped_bytes = (data.len() - pos) as u64;
-            scan.corrupt = !torn;
-        };
-        if rest.len() < 8 {
-            bad(&mut scan, true);
-            return Ok(scan);
+        match record_at(&data, pos) {
+            Some(payload) => {
+                scan.records.push(payload.to_vec());
+                pos += 8 + payload.len();
+            }
+            None => {
+                // A bad record. If a valid record follows anywhere after it, the damage is in the
+                // middle of the journal (corruption); otherwise it is the torn tail of a crash
+                // mid-write (or a zero-filled tail the file system left).
+                scan.valid_len = pos as u64;
+                scan.dropped_bytes = (data.len() - pos) as u64;
+                if let Some(next) = (pos + 1..data.len()).find(|&q| record_at(&data, q).is_some()) {
+                    scan.corrupt = true;
+                    let mut q = next;
+                    while let Some(p) = record_at(&data, q) {
+                        scan.lost_records += 1;
+                        q += 8 + p.len();
+                    }
+                }
+                return Ok(scan);
+            }
         }
-        let len = u32::from_le_bytes([rest[0], rest[1], rest[2], rest[3]]);
-        let crc = u32::from_le_bytes([rest[4], rest[5], rest[6], rest[7]]);
-        if len > MAX_RECORD {
-            bad(&mut scan, false);
-            return Ok(scan);
-        }
-        let end = 8 + len as usize;
-        if rest.len() < end {
-            bad(&mut scan, true);
-            return Ok(scan);
-        }
-        let payload = &rest[8..end];
-        if crc32(payload) != crc {
-            // The last record of the file: torn mid-write. Anything after it: corruption.
-            let torn = pos + end == data.len();
-            bad(&mut scan, torn);
-            return Ok(scan);
-        }
-        scan.records.push(payload.to_vec());
-        pos += end;
     }
     scan.valid_len = pos as u64;
     Ok(scan)
 }
 
+/// The payload of a whole, checksummed, non-empty record starting at `pos`.
+fn record_at(data: &[u8], pos: usize) -> Option<&[u8]> {
+    let rest = data.get(pos..)?;
+    if rest.len() < 8 {
+        return None;
+    }
+    let len = u32::from_le_bytes([rest[0], rest[1], rest[2], rest[3]]);
+    let crc = u32::from_le_bytes([rest[4], rest[5], rest[6], rest[7]]);
+    if len == 0 || len > MAX_RECORD {
+        return None;
+    }
+    let payload = rest.get(8..8 + len as usize)?;
+    (crc32(payload) == crc).then_some(payload)
+}
+
 /// How long an answer waits for its write to be on disk.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum SyncMode {
     /// fsync before answering (group commit).
@@ -119,6 +128,7 @@ pub struct Journal {
     inner: Mutex<Inner>,
     /// A second handle on the same file, so fsync does not hold up appends.
     sync_file: File,
+    /// The last seq known to be on disk. Lock order: `sync_lock`, then `inner`.
     sync_lock: Mutex<u64>,
     pub mode: SyncMode,
 }
@@ -127,8 +137,10 @@ impl Journal {
     /// Opens the journal for appending after recovery: truncated to its valid prefix (or created
     /// with a header for `base_seq`).
     pub fn open(path: &Path, valid_len: u64, base_seq: u64, last_seq: u64, mode: SyncMode) -> io::Result<Journal> {
-        let mut file = OpenOptions::new().read(true).write(true).create(true).truncate(false).open(path)?;
+        let mut file = super::private_options().read(true).write(true).create(true).truncate(false).open(path)?;
         let len = if valid_len < HEADER_LEN {
+            file.set_len(0)?;
+            file.seek(SeekFrom::Start(0))?;
             write_header(&mut file, base_seq)?;
             HEADER_LEN
         } else {
@@ -152,11 +164,18 @@ impl Journal {
     }
 
     /// Appends one record; returns its seq (the caller must already hold the order: records are
-    /// numbered in append order).
+    /// numbered in append order). An empty or oversized payload is refused before anything is
+    /// written; a failed write leaves the file as it was.
     pub fn append(&self, make: impl FnOnce(u64) -> Vec<u8>) -> io::Result<u64> {
         let mut inner = self.inner.lock();
         let seq = inner.last_seq + 1;
         let payload = make(seq);
+        if payload.is_empty() || payload.len() > MAX_RECORD as usize {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("a journal record of {} bytes (1 to {MAX_RECORD} allowed)", payload.len()),
+            ));
+        }
         let mut rec = Vec::with_capacity(payload.len() + 8);
         rec.extend_from_slice(&(payload.len() as u32).to_le_bytes());
         rec.extend_from_slice(&crc32(&payload).to_le_bytes());
@@ -185,8 +204,13 @@ impl Journal {
         self.len() <= HEADER_LEN
     }
 
+    /// The last seq known to be on disk.
+    pub fn durable_seq(&self) -> u64 {
+        *self.sync_lock.lock()
+    }
+
     /// Returns once record `seq` is on disk. The first waiter fsyncs everything appended so far;
-    /// the others find their record already covered.
+    /// the others find their record already covered (group commit).
     pub fn wait_durable(&self, seq: u64) -> io::Result<()> {
         let mut durable = self.sync_lock.lock();
         if *durable >= seq {
@@ -198,8 +222,17 @@ impl Journal {
         Ok(())
     }
 
-    /// Empties the journal after a snapshot that holds everything up to `base_seq`.
+    /// Makes everything appended so far durable.
+    pub fn sync(&self) -> io::Result<()> {
+        let last = self.last_seq();
+        self.wait_durable(last)
+    }
+
+    /// Empties the journal after a snapshot that holds everything up to `base_seq` (the snapshot
+    /// must already be durable: a crash at any point here leaves a journal whose records the
+    /// snapshot holds, which recovery skips).
     pub fn reset(&self, base_seq: u64) -> io::Result<()> {
+        let mut durable = self.sync_lock.lock();
         let mut inner = self.inner.lock();
         inner.file.set_len(0)?;
         inner.file.seek(SeekFrom::Start(0))?;
@@ -207,8 +240,16 @@ impl Journal {
         inner.file.sync_all()?;
         inner.len = HEADER_LEN;
         inner.last_seq = base_seq;
-        *self.sync_lock.lock() = base_seq;
+        *durable = base_seq;
         Ok(())
+    }
+}
+
+impl Drop for Journal {
+    fn drop(&mut self) {
+        if self.mode != SyncMode::Never {
+            let _ = self.sync();
+        }
     }
 }
 

@@ -9,10 +9,14 @@
 //! Recovery: the snapshot, then every journal record with a higher seq, applied through the same
 //! deterministic code as live requests (the caller's `apply`). A torn final record is dropped with
 //! a warning; corruption before the tail refuses to start unless `repair` keeps the longest valid
-//! prefix. Knows nothing of HTTP or of what a record means.
+//! prefix. This file, `journal` and `crc` know nothing of HTTP or of what a record means;
+//! `document` (the state document: snapshots, export, import) and `live` (the order of writes,
+//! records, replay, compaction, named snapshots) connect them to the running emulator.
 
 pub mod crc;
+pub mod document;
 pub mod journal;
+pub mod live;
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
@@ -39,18 +43,32 @@ pub enum FormatError {
     #[error("{0} is damaged (checksum mismatch); restore it from a copy, or start with --repair to drop it")]
     Checksum(String),
     #[error(
-        "{path}: the journal is damaged at byte {at} ({lost} bytes after it); start with --repair to keep the {kept} records before it (the rest is lost)"
+        "{path}: the journal is damaged at byte {at} ({lost} bytes after it, holding at least {lost_records} valid records); start with --repair to keep the {kept} records before it (the rest is lost)"
     )]
-    CorruptJournal { path: String, at: u64, lost: u64, kept: usize },
+    CorruptJournal { path: String, at: u64, lost: u64, lost_records: usize, kept: usize },
+    #[error("{0}; start with --repair to start from what can be trusted (the message of --repair says what is lost)")]
+    Inconsistent(String),
     #[error("another aliyun-nat-emulator process uses {0}; stop it, or give this one another --data-dir")]
     Locked(String),
+}
+
+/// Options for the files of a data directory: readable by their owner only (0600 on Unix), since
+/// snapshots and the journal hold the accounts' secrets.
+pub(crate) fn private_options() -> OpenOptions {
+    let mut o = OpenOptions::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    o
 }
 
 /// Writes `body` as a snapshot file atomically: temporary file, fsync, rename, fsync directory.
 pub fn write_snapshot_file(path: &Path, body: &[u8]) -> io::Result<()> {
     let tmp = path.with_extension("tmp");
     {
-        let mut f = OpenOptions::new().write(true).create(true).truncate(true).open(&tmp)?;
+        let mut f = private_options().write(true).create(true).truncate(true).open(&tmp)?;
         f.write_all(SNAPSHOT_MAGIC)?;
         f.write_all(&SNAPSHOT_VERSION.to_le_bytes())?;
         f.write_all(&(body.len() as u64).to_le_bytes())?;
@@ -99,10 +117,13 @@ pub struct DataDir {
 pub struct Recovered {
     /// The last snapshot's body.
     pub snapshot: Option<Vec<u8>>,
-    /// Journal payloads after the snapshot, in order.
+    /// Journal payloads after the snapshot, in order (seqs consecutive from the snapshot's + 1).
     pub records: Vec<Vec<u8>>,
     /// Human-readable notes (a dropped torn tail, a repair), to log.
     pub warnings: Vec<String>,
+    /// `--repair` dropped something: the caller should write a snapshot of what it recovers (and
+    /// reset the journal) before accepting writes, so the damage is gone from the directory.
+    pub compact: bool,
     pub journal: Journal,
 }
 
@@ -114,8 +135,16 @@ struct SeqOnly {
 
 impl DataDir {
     pub fn open(path: &Path) -> Result<DataDir, FormatError> {
-        fs::create_dir_all(path.join("snapshots")).map_err(|e| FormatError::Io(format!("{}: {e}", path.display())))?;
-        let lock = OpenOptions::new()
+        let io_err = |e: io::Error| FormatError::Io(format!("{}: {e}", path.display()));
+        let mut builder = fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            builder.mode(0o700);
+        }
+        builder.create(path.join("snapshots")).map_err(io_err)?;
+        let lock = private_options()
             .read(true)
             .write(true)
             .create(true)
@@ -146,8 +175,12 @@ impl DataDir {
         ok.then(|| self.path.join("snapshots").join(format!("{name}.bin")))
     }
 
-    /// Reads the snapshot and the journal; with `repair`, a damaged journal keeps its valid prefix.
+    /// Reads the snapshot and the journal; with `repair`, damage keeps what can be trusted.
     /// `snapshot_seq` reads the seq stored in a snapshot body (its format is the caller's).
+    ///
+    /// Refused without `repair` (each with a message saying what to do): a damaged snapshot, a
+    /// damaged journal (not its torn tail), a journal that continues a snapshot that is missing or
+    /// older than it, and records whose seqs are not consecutive.
     pub fn recover(
         &self,
         mode: SyncMode,
@@ -155,14 +188,16 @@ impl DataDir {
         snapshot_seq: impl Fn(&[u8]) -> Option<u64>,
     ) -> Result<Recovered, FormatError> {
         let mut warnings = Vec::new();
-        let snapshot = match read_snapshot_file(&self.snapshot_path()) {
-            Err(FormatError::Checksum(p)) if repair => {
-                warnings.push(format!("{p} is damaged; --repair starts without it"));
-                None
-            }
-            other => other?,
+        let mut compact = false;
+        let snap_path = self.snapshot_path();
+        let (snapshot, snapshot_damaged) = match read_snapshot_file(&snap_path) {
+            Err(FormatError::Checksum(p)) if repair => (None, Some(p)),
+            other => (other?, None),
         };
-        let base = snapshot.as_deref().and_then(&snapshot_seq).unwrap_or(0);
+        let base = match &snapshot {
+            Some(body) => snapshot_seq(body).ok_or_else(|| FormatError::NotOurs(snap_path.display().to_string()))?,
+            None => 0,
+        };
         let path = self.journal_path();
         let scan = journal::scan(&path)?;
         if scan.corrupt && !repair {
@@ -170,16 +205,19 @@ impl DataDir {
                 path: path.display().to_string(),
                 at: scan.valid_len,
                 lost: scan.dropped_bytes,
+                lost_records: scan.lost_records,
                 kept: scan.records.len(),
             });
         }
         if scan.corrupt {
+            compact = true;
             warnings.push(format!(
-                "--repair: {} is damaged at byte {}; kept {} records, dropped {} bytes",
+                "--repair: {} is damaged at byte {}; kept the {} records before it, dropped {} bytes (at least {} valid records after the damage are lost)",
                 path.display(),
                 scan.valid_len,
                 scan.records.len(),
-                scan.dropped_bytes
+                scan.dropped_bytes,
+                scan.lost_records
             ));
         } else if scan.dropped_bytes > 0 {
             warnings.push(format!(
@@ -188,18 +226,67 @@ impl DataDir {
                 scan.dropped_bytes
             ));
         }
-        let mut records = Vec::new();
-        let mut last = base.max(scan.base_seq);
-        for r in scan.records {
-            let seq = serde_json::from_slice::<SeqOnly>(&r).map(|s| s.seq).unwrap_or(0);
-            if seq > base {
-                last = last.max(seq);
-                records.push(r);
-            }
+        let seqs: Vec<Option<u64>> =
+            scan.records.iter().map(|r| serde_json::from_slice::<SeqOnly>(r).ok().map(|s| s.seq)).collect();
+        let open = |valid_len: u64, header_seq: u64, last: u64| {
+            Journal::open(&path, valid_len, header_seq, last, mode)
+                .map_err(|e| FormatError::Io(format!("{}: {e}", path.display())))
+        };
+
+        // The snapshot is lost: nothing in the journal can be applied to anything known.
+        if let Some(p) = snapshot_damaged {
+            warnings.push(format!(
+                "--repair: {p} is damaged; starting from the world file, the snapshot and the {} journal records after it are lost",
+                scan.records.len()
+            ));
+            let journal = open(0, 0, 0)?;
+            return Ok(Recovered { snapshot: None, records: vec![], warnings, compact: true, journal });
         }
-        let journal = Journal::open(&path, scan.valid_len, base, last, mode)
-            .map_err(|e| FormatError::Io(format!("{}: {e}", path.display())))?;
-        Ok(Recovered { snapshot, records, warnings, journal })
+        // A journal that continues a snapshot which is missing, or older than the journal.
+        if scan.base_seq > base {
+            let what = match &snapshot {
+                None => format!("{} is missing", snap_path.display()),
+                Some(_) => format!("{} holds only up to seq {base}", snap_path.display()),
+            };
+            let msg = format!(
+                "{} continues a snapshot at seq {}, but {what} (was a file of the data directory replaced or deleted?)",
+                path.display(),
+                scan.base_seq
+            );
+            if !repair {
+                return Err(FormatError::Inconsistent(msg));
+            }
+            warnings.push(format!("--repair: {msg}; the {} journal records are dropped", scan.records.len()));
+            let journal = open(0, base, base)?;
+            return Ok(Recovered { snapshot, records: vec![], warnings, compact: true, journal });
+        }
+        // Records after the snapshot, which must follow it without a gap.
+        let mut records = Vec::new();
+        let mut kept_len = journal::HEADER_LEN;
+        let mut expected = base + 1;
+        for (r, seq) in scan.records.into_iter().zip(seqs) {
+            let size = 8 + r.len() as u64;
+            match seq {
+                Some(s) if s < expected => {}
+                Some(s) if s == expected => {
+                    expected += 1;
+                    records.push(r);
+                }
+                _ => {
+                    let found = seq.map_or("a record without a seq".to_owned(), |s| format!("seq {s}"));
+                    let msg = format!("{}: expected seq {expected} after the snapshot, found {found}", path.display());
+                    if !repair {
+                        return Err(FormatError::Inconsistent(msg));
+                    }
+                    warnings.push(format!("--repair: {msg}; kept the {} records before it", records.len()));
+                    let journal = open(kept_len, scan.base_seq, expected - 1)?;
+                    return Ok(Recovered { snapshot, records, warnings, compact: true, journal });
+                }
+            }
+            kept_len += size;
+        }
+        let journal = open(scan.valid_len, base, expected - 1)?;
+        Ok(Recovered { snapshot, records, warnings, compact, journal })
     }
 }
 
@@ -264,5 +351,62 @@ mod tests {
         assert!(matches!(e, FormatError::CorruptJournal { kept: 0, .. }), "{e}");
         let r = d.recover(SyncMode::Always, true, seq_of).unwrap();
         assert!(r.records.is_empty() && r.warnings[0].contains("--repair"));
+    }
+
+    #[test]
+    fn a_gap_or_a_journal_ahead_of_its_snapshot_is_refused_and_repaired() {
+        let seq_of = |b: &[u8]| serde_json::from_slice::<SeqOnly>(b).ok().map(|s| s.seq);
+        // Records 1, 2, then 4: a gap.
+        let dir = testdir("gap");
+        let d = DataDir::open(&dir).unwrap();
+        let r = d.recover(SyncMode::Never, false, seq_of).unwrap();
+        for s in [1, 2, 4] {
+            r.journal.append(|_| format!("{{\"seq\":{s}}}").into_bytes()).unwrap();
+        }
+        drop(r);
+        let e = d.recover(SyncMode::Never, false, seq_of).err().unwrap();
+        assert!(matches!(&e, FormatError::Inconsistent(m) if m.contains("expected seq 3")), "{e}");
+        let r = d.recover(SyncMode::Never, true, seq_of).unwrap();
+        assert_eq!(r.records.len(), 2);
+        assert!(r.compact && r.warnings[0].contains("kept the 2 records"));
+        assert_eq!(r.journal.append(|s| format!("{{\"seq\":{s}}}").into_bytes()).unwrap(), 3);
+        drop(r);
+        assert_eq!(d.recover(SyncMode::Never, false, seq_of).unwrap().records.len(), 3);
+
+        // A journal continuing seq 10 with a snapshot at 5 (an old snapshot put back by hand).
+        let dir = testdir("ahead");
+        let d = DataDir::open(&dir).unwrap();
+        write_snapshot_file(&d.snapshot_path(), b"{\"seq\":5}").unwrap();
+        let j = journal::Journal::open(&d.journal_path(), 0, 10, 10, SyncMode::Never).unwrap();
+        j.append(|s| format!("{{\"seq\":{s}}}").into_bytes()).unwrap();
+        drop(j);
+        let e = d.recover(SyncMode::Never, false, seq_of).err().unwrap();
+        assert!(e.to_string().contains("holds only up to seq 5"), "{e}");
+        let r = d.recover(SyncMode::Never, true, seq_of).unwrap();
+        assert!(r.records.is_empty() && r.compact && r.snapshot.is_some());
+    }
+
+    #[test]
+    fn corruption_is_told_apart_from_a_torn_or_zero_filled_tail() {
+        let dir = testdir("tails");
+        let path = dir.join("journal.log");
+        let j = journal::Journal::open(&path, 0, 0, 0, SyncMode::Never).unwrap();
+        for _ in 0..5 {
+            j.append(|s| format!("{{\"seq\":{s}}}").into_bytes()).unwrap();
+        }
+        drop(j);
+        let good = fs::read(&path).unwrap();
+        // A length field damaged in the middle: the records after it are found, so it is corruption.
+        let mut bad = good.clone();
+        bad[journal::HEADER_LEN as usize + 1] = 0x7f;
+        fs::write(&path, &bad).unwrap();
+        let s = journal::scan(&path).unwrap();
+        assert!(s.corrupt && s.records.is_empty() && s.lost_records == 4, "{s:?}");
+        // Zeros after the last record: torn, not corrupt.
+        let mut zeros = good.clone();
+        zeros.extend_from_slice(&[0; 100]);
+        fs::write(&path, &zeros).unwrap();
+        let s = journal::scan(&path).unwrap();
+        assert!(!s.corrupt && s.records.len() == 5 && s.dropped_bytes == 100, "{s:?}");
     }
 }

@@ -302,7 +302,10 @@ fn authenticate_v1(
             signature,
             server_sts: &sts,
         });
-        return Err(Refusal::with(ApiError::SignatureDoesNotMatchV1 { string_to_sign: sts }, debug));
+        // The message echoes the string to sign (as the real gateway does) with any security
+        // token masked: a token never reaches an error message or the journal (issue 11).
+        let string_to_sign = diagnose::mask_tokens(&sts, &diagnose::sent_tokens(p, |_| vec![]));
+        return Err(Refusal::with(ApiError::SignatureDoesNotMatchV1 { string_to_sign }, debug));
     }
     nonces.record(ak, nonce, t.max(now) + WINDOW_MS, now);
     Ok(Authenticated { account })
@@ -336,7 +339,6 @@ fn authenticate_acs3(
         }
     }
     let client = || ClientSent {
-        signature: Some(auth.signature.clone()),
         signed_headers: Some(auth.signed_headers.clone()),
         timestamp: Some(date.to_owned()),
         content_sha256: Some(content_hash.to_owned()),

@@ -3,8 +3,10 @@
 //! would have (RFC 3986 slips with `*`, `~` and spaces, a parameter left out of the signature, the
 //! other HTTP method) and reporting the first hypothesis whose signature equals the client's.
 //!
-//! Runs only on a refusal, so it costs nothing on the normal path. It never reveals the expected
-//! signature or the secret: only which hypothesis reproduces the client's signature.
+//! Runs only on a refusal, so it costs nothing on the normal path. It never reveals a signature,
+//! the expected one or the client's, nor the secret: only which hypothesis reproduces the client's
+//! signature (no signature is ever journaled, issue 11). A security token the client sent is
+//! masked in the server's texts ([`mask_token`]).
 
 use hmac::Hmac;
 use serde::Serialize;
@@ -35,10 +37,9 @@ pub struct SignatureDebug {
     pub tried: Vec<&'static str>,
 }
 
+/// What the client sent, as far as it helps a diagnosis: never its signature.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ClientSent {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub signature: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub signed_headers: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -241,12 +242,14 @@ pub fn diagnose_v1(inp: &V1Input<'_>) -> SignatureDebug {
         access_key_id: inp.access_key_id.to_owned(),
         method: inp.method.to_owned(),
         client: ClientSent {
-            signature: Some(cut_text(inp.signature)),
             timestamp: inp.all.get("Timestamp").map(str::to_owned),
             body_parameters: body,
             ..Default::default()
         },
-        server: Some(ServerComputed { canonical_request: None, string_to_sign: cut_text(inp.server_sts) }),
+        server: Some(ServerComputed {
+            canonical_request: None,
+            string_to_sign: cut_text(&mask_tokens(inp.server_sts, &sent_tokens(inp.all, |_| vec![]))),
+        }),
         clock_skew_seconds: None,
         likely_cause: cause,
         tried,
@@ -347,20 +350,58 @@ pub fn diagnose_acs3(inp: &Acs3Input<'_>) -> SignatureDebug {
         access_key_id: inp.access_key_id.to_owned(),
         method: inp.method.to_owned(),
         client: ClientSent {
-            signature: Some(cut_text(inp.signature)),
             signed_headers: Some(inp.signed_headers.to_vec()),
             timestamp: (inp.header)("x-acs-date").into_iter().next(),
             content_sha256: Some(inp.content_sha256.to_owned()),
             body_parameters: body,
         },
         server: Some(ServerComputed {
-            canonical_request: Some(cut_text(inp.server_canonical_request)),
+            canonical_request: Some(cut_text(&mask_tokens(
+                inp.server_canonical_request,
+                &sent_tokens(inp.all, inp.header),
+            ))),
             string_to_sign: cut_text(inp.server_sts),
         }),
         clock_skew_seconds: None,
         likely_cause: cause,
         tried,
     }
+}
+
+/// The security and bearer tokens a request carries (parameters or ACS3 headers).
+pub fn sent_tokens(all: &Params, header: impl Fn(&str) -> Vec<String>) -> Vec<String> {
+    let mut out: Vec<String> =
+        ["SecurityToken", "BearerToken"].iter().filter_map(|n| all.opt(n)).map(str::to_owned).collect();
+    out.extend(["x-acs-security-token", "x-acs-bearer-token"].iter().flat_map(|h| header(h)));
+    out.retain(|t| !t.trim().is_empty());
+    out
+}
+
+/// `text` (a string-to-sign or canonical request) with every token in it masked, as sent and
+/// RFC 3986-encoded once and twice (the v1 string-to-sign encodes values twice); an
+/// `authorization` header line (a client may list it in SignedHeaders) loses its value. Tokens
+/// shorter than 4 characters are left: they are no credential and would garble the text.
+pub fn mask_tokens(text: &str, tokens: &[String]) -> String {
+    // Unreserved characters only: the same text in every encoding.
+    const MASK: &str = "masked-security-token";
+    let mut out = text.to_owned();
+    for t in tokens.iter().map(|t| t.trim()).filter(|t| t.len() >= 4) {
+        let once = super::encoding::pct_string(t);
+        let twice = super::encoding::pct_string(&once);
+        for form in [twice, once, t.to_owned()] {
+            if out.contains(&form) {
+                out = out.replace(&form, MASK);
+            }
+        }
+    }
+    if out.contains("authorization:") {
+        out = out
+            .split('\n')
+            .map(|l| if l.starts_with("authorization:") { "authorization:[masked]" } else { l })
+            .collect::<Vec<_>>()
+            .join("\n");
+    }
+    out
 }
 
 /// A refusal before the signature was checked (timestamp, nonce, body hash).

@@ -3,7 +3,8 @@
 //! `dispatch`, and renders the reply or error. Knows nothing of NAT rules.
 //!
 //! Check order (REAL-SERVICE §4.2): method → encoding → Format → Action/Version → signature
-//! parameters → timestamp → AccessKeyId → nonce → signature → fault rules → the action's own
+//! parameters → timestamp → AccessKeyId → nonce → signature → parameters the action does not
+//! know (recorded by `coverage`; refused with `--strict-params`) → fault rules → the action's own
 //! parameters. Fault rules (`faults`) come after authentication and action lookup and before
 //! `dispatch`, so an injected error never changes state; their latency is slept here with no lock
 //! held. Every request is written to the request journal (`journal`) and reported to the fault
@@ -12,6 +13,7 @@
 pub mod auth;
 pub mod diagnose;
 pub mod encoding;
+pub mod limits;
 pub mod render;
 pub mod signature_v1;
 pub mod signature_v3;
@@ -116,6 +118,10 @@ pub async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
             Ok(bytes) => {
                 guarded(&request_id, || prepare(&app, &parts, &bytes), |e| Stage::Done(Outcome::fail(Format::Json, e)))
             }
+            // A body slower than --request-timeout-ms (`limits::guard` set its deadline).
+            Err(e) if limits::is_timeout(&e) => {
+                Stage::Done(Outcome::fail(Format::Json, ApiError::RequestTimeout { limit_ms: app.net.timeout_ms() }))
+            }
             Err(_) => Stage::Done(Outcome::fail(Format::Json, ApiError::BodyTooLarge { limit: app.max_body_bytes })),
         }
     };
@@ -212,7 +218,7 @@ async fn run(app: &Arc<App>, request_id: &str, ready: Ready) -> Outcome {
             out.result = Err(ApiError::Injected { status: e.status, code: e.code, message: e.message });
         }
         None => {
-            out.result = guarded(
+            let written = guarded(
                 request_id,
                 || {
                     let settings = *app.settings.read();
@@ -223,10 +229,19 @@ async fn run(app: &Arc<App>, request_id: &str, ready: Ready) -> Outcome {
                         quotas: settings.quotas,
                         pools: &app.store.pools,
                     };
-                    dispatch::execute(def, &account, &params, &ctx)
+                    let rec = dispatch::Recording { app, live_settings: true };
+                    crate::coverage::verify_reads(def, || dispatch::execute_write(def, &account, &params, &ctx, rec))
                 },
                 Err,
             );
+            // With --data-dir, a write is answered once its journal record is durable.
+            out.result = match written {
+                Ok(dispatch::Written { reply, seq: Some(seq) }) => {
+                    crate::persist::live::Persistence::acknowledge(app, seq).await.map(|()| reply)
+                }
+                Ok(w) => Ok(w.reply),
+                Err(e) => Err(e),
+            };
         }
     }
     out.params = Some(params);
@@ -292,6 +307,7 @@ fn prepare(app: &App, parts: &Parts, body: &Bytes) -> Stage {
         return Stage::Done(out);
     };
     let Some(def) = dispatch::find(&action) else {
+        app.coverage.unknown_action(&action, &all, auth::header_str(&parts.headers, "user-agent"));
         out.result = Err(ApiError::InvalidActionNotFound(action));
         out.params = Some(all);
         return Stage::Done(out);
@@ -320,6 +336,13 @@ fn prepare(app: &App, parts: &Parts, body: &Bytes) -> Stage {
         }
     };
     out.account = Some(authn.account.access_key_id.clone());
+    // The drift report: parameters the action does not read (refused with --strict-params).
+    let user_agent = auth::header_str(&parts.headers, "user-agent");
+    if let Err(e) = app.coverage.check(def, &all, user_agent, out.account.as_deref()) {
+        out.result = Err(e);
+        out.params = Some(all);
+        return Stage::Done(out);
+    }
     out.result = Ok(Reply::new());
     out.params = Some(all);
     Stage::Ready(Ready { out, def, account: authn.account })

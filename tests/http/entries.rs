@@ -930,3 +930,82 @@ async fn nat_trace_over_state_built_through_http() {
     assert!(t.matched.is_none() && t.translated.is_none(), "{t:?}");
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn nat_trace_endpoint() {
+    let server = delayed().await;
+    let gw = gateway_with_eips(&server, 2).await;
+    let (a, b) = (gw.ips[0].clone(), gw.ips[1].clone());
+    let range =
+        created(&server, dnat(&gw, &a, "1000/1010", &gw.net.host(11), "2000/2010", "udp"), "ForwardEntryId").await;
+    let by_vsw = created(&server, snat_by_vsw(&gw, &gw.net.vsw, &b), "SnatEntryId").await;
+    let one_host = created(&server, snat_by_cidr(&gw, &format!("{}/32", gw.net.host(20)), &b), "SnatEntryId").await;
+    let post = |body: Value| {
+        let server = &server;
+        async move { server.raw(reqwest::Method::POST, "/_emulator/nat/trace", Some(&body.to_string())).await }
+    };
+    let packet = |direction: &str, src: &str, sport: u16, dst: &str, dport: u16, proto: &str| {
+        json!({"nat_gateway_id": gw.nat, "direction": direction, "src_ip": src, "src_port": sport,
+               "dst_ip": dst, "dst_port": dport, "protocol": proto})
+    };
+    let before = tables(&server, &gw).await;
+
+    // Pending entries do not translate yet; the reason says so.
+    let r = post(packet("inbound", "198.51.100.7", 5555, &a, 1005, "UDP")).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let v = r.json();
+    assert_eq!((&v["matched"], &v["translated"]), (&Value::Null, &Value::Null), "{v}");
+    assert!(v["entries"][0]["reason"].as_str().unwrap().contains("Pending"), "{v}");
+    assert_eq!(tables(&server, &gw).await, before, "tracing changes nothing");
+
+    server.app.clock.advance(DELAY_MS);
+    let before = tables(&server, &gw).await;
+    let v = post(packet("inbound", "198.51.100.7", 5555, &a, 1005, "udp")).await.json();
+    assert_eq!(
+        (&v["account"], &v["region"], &v["nat_gateway_id"], &v["direction"]),
+        (&json!("testid"), &json!(REGION), &json!(gw.nat), &json!("inbound"))
+    );
+    assert_eq!(v["matched"]["entry_id"], range.as_str(), "{v}");
+    assert_eq!(v["matched"]["kind"], "DNAT");
+    assert_eq!(
+        v["translated"],
+        json!({"src_ip": "198.51.100.7", "src_port": 5555, "dst_ip": gw.net.host(11), "dst_port": 2005, "protocol": "udp"})
+    );
+    assert!(v["verdict"].as_str().unwrap().contains(&range), "{v}");
+
+    // Outbound: the most specific block wins; every SNAT entry is listed with a reason.
+    let v = post(packet("outbound", &gw.net.host(20), 40000, "8.8.8.8", 53, "tcp")).await.json();
+    assert_eq!((&v["matched"]["entry_id"], &v["matched"]["kind"]), (&json!(one_host), &json!("SNAT")), "{v}");
+    assert_eq!(v["translated"]["src_ip"], b.as_str());
+    let listed: Vec<&str> = v["entries"].as_array().unwrap().iter().map(|e| e["entry_id"].as_str().unwrap()).collect();
+    assert!(listed.contains(&by_vsw.as_str()) && listed.contains(&one_host.as_str()), "{v}");
+    for e in v["entries"].as_array().unwrap() {
+        assert!(!e["reason"].as_str().unwrap_or_default().is_empty(), "{e}");
+    }
+    // No match: a verdict, nothing translated.
+    let v = post(packet("inbound", "198.51.100.7", 5555, &a, 81, "tcp")).await.json();
+    assert_eq!((&v["matched"], &v["translated"]), (&Value::Null, &Value::Null), "{v}");
+    assert!(!v["verdict"].as_str().unwrap().is_empty());
+
+    // Errors: unknown gateway, another account's view, a bad body.
+    let mut unknown = packet("inbound", "198.51.100.7", 1, &a, 80, "tcp");
+    unknown["nat_gateway_id"] = json!("ngw-bp1missing00000000000");
+    let r = post(unknown).await;
+    assert_eq!(r.status, 404, "{}", r.text);
+    assert!(r.json()["error"].is_string());
+    let mut foreign = packet("inbound", "198.51.100.7", 1, &a, 80, "tcp");
+    foreign["account"] = json!(OTHER.0);
+    assert_eq!(post(foreign).await.status, 404);
+    let mut wrong_region = packet("inbound", "198.51.100.7", 1, &a, 80, "tcp");
+    wrong_region["region"] = json!("cn-shanghai");
+    assert_eq!(post(wrong_region).await.status, 404);
+    for bad in [
+        json!({"nat_gateway_id": gw.nat}),
+        json!({"direction": "sideways"}),
+        packet("inbound", "1.2.3", 1, &a, 80, "tcp"),
+    ] {
+        let r = post(bad).await;
+        assert_eq!(r.status, 400, "{}", r.text);
+        assert!(r.json()["error"].is_string());
+    }
+    assert_eq!(tables(&server, &gw).await, before, "tracing changes nothing");
+}

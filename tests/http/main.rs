@@ -13,15 +13,19 @@
 //! - `eip`: EIPs: allocate/associate/unassociate/release, shapes, binding rules, isolation.
 //! - `entries`: DNAT and SNAT entries: lifecycles, shapes, every rule and refusal, UsingStatus, trace.
 //! - `packages`: legacy bandwidth packages: the seven actions, BandwidthPackage.N.*, the switch.
+//! - `https`: `--tls`/`--listen-tls`: generated CA and certificate, persistence, TLS clients.
+//! - `coverage`: the drift report (`/_emulator/coverage`) and `--strict-params`.
 
 #![allow(clippy::unwrap_used)]
 
 mod control;
 mod control_plane;
+mod coverage;
 mod eip;
 mod entries;
 mod errors;
 mod harness;
+mod https;
 mod nat;
 mod packages;
 mod signer;
