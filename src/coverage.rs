@@ -810,7 +810,8 @@ mod tests {
     #[test]
     fn literal_reads_finds_every_form() {
         let code = r#"p.required_string("RegionId")?; p.opt(&format!("Filter.{i}.Key")); p.tags("Tag")?;
-            p.list("ResourceId")?; one_of(p, "NatType", NAT_TYPES); m.get("NotParams"); p.bool_or("Force", false)"#;
+            p.list("ResourceId")?; one_of(p, "NatType", NAT_TYPES); m.get("NotParams"); p.bool_or("Force", false);
+            p.opt(&format!("BandwidthPackage.{n}.{f}"))"#;
         assert_eq!(
             literal_reads(code),
             ["RegionId", "Filter.N.Key", "Tag.N.Key", "Tag.N.Value", "ResourceId.N", "NatType", "Force"]

@@ -446,7 +446,7 @@ impl RegionState {
     pub fn remove_nat_gateway(&mut self, id: &str) -> Option<NatGateway> {
         let gw = self.nat_gateways.remove(id)?;
         if let (Some(ip), Some(vsw)) = (gw.private_ip, self.vswitches.get_mut(&gw.vswitch_id)) {
-            vsw.used_ips.retain(|u| *u != ip);
+            vsw.used_ips.remove(&ip);
         }
         if let Some(vpc) = self.vpcs.get_mut(&gw.vpc_id) {
             vpc.routes.retain(|r| r.next_hop_id != gw.id);
@@ -531,7 +531,7 @@ impl AccountState {
                         route_table_id: route_table_id.clone(),
                         resource_group_id: resource_group_id.clone(),
                         tags: vec![],
-                        used_ips: vec![],
+                        used_ips: Default::default(),
                         seq,
                     },
                 );
@@ -792,7 +792,8 @@ impl Store {
                 }
             }
         }
-        drop(old); // outside the lock: a large world takes a while to free
+        // Freeing a large world takes milliseconds: do it off the request path.
+        std::thread::spawn(move || drop(old));
         true
     }
 

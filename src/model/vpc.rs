@@ -83,7 +83,7 @@ pub struct VSwitch {
     pub resource_group_id: String,
     pub tags: Vec<Tag>,
     /// Private IPs taken from this vSwitch by other resources (NAT gateways, ENIs).
-    pub used_ips: Vec<std::net::Ipv4Addr>,
+    pub used_ips: std::collections::BTreeSet<std::net::Ipv4Addr>,
     pub seq: u64,
 }
 

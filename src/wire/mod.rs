@@ -125,16 +125,22 @@ pub async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
             Err(_) => Stage::Done(Outcome::fail(Format::Json, ApiError::BodyTooLarge { limit: app.max_body_bytes })),
         }
     };
-    let outcome = match stage {
+    let mut outcome = match stage {
         Stage::Done(o) => o,
         Stage::Ready(ready) => run(&app, &request_id, ready).await,
     };
-    let (response, code) = match &outcome.result {
+    // The reply moves into the response (no copy); only the error stays for the journal.
+    let result = std::mem::replace(&mut outcome.result, Ok(Reply::new()));
+    let (response, code) = match result {
         Ok(reply) => {
             let action = outcome.action.as_deref().unwrap_or("");
-            (render::success(outcome.format, action, &request_id, reply.clone()), None)
+            (render::success(outcome.format, action, &request_id, reply), None)
         }
-        Err(e) => (render::error(outcome.format, &request_id, &host, e), Some(e.code())),
+        Err(e) => {
+            let r = (render::error(outcome.format, &request_id, &host, &e), Some(e.code()));
+            outcome.result = Err(e);
+            r
+        }
     };
     let status = response.status().as_u16();
     let answered_us = app.mono_us();

@@ -266,7 +266,7 @@ pub fn handle(st: &mut AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Resp
             }
         }
     };
-    let in_vpc = rs.nat_gateways_of_vpc(&vpc.id).len();
+    let in_vpc = rs.nat_gateways.group_len(&vpc.id);
     if in_vpc >= ctx.quotas.nat_gateways_per_vpc {
         return Err(ApiError::EnhancedQuotaExceed { limit: ctx.quotas.nat_gateways_per_vpc });
     }
@@ -361,7 +361,7 @@ pub fn handle(st: &mut AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Resp
     };
     let rs = st.region_mut(&req.region_id)?;
     if let (Some(ip), Some(v)) = (private_ip, rs.vswitches.get_mut(&vswitch_id)) {
-        v.used_ips.push(ip);
+        v.used_ips.insert(ip);
     }
     if internet && !has_default_route {
         if let Some(v) = rs.vpcs.get_mut(&req.vpc_id) {

@@ -92,7 +92,7 @@ pub fn handle(st: &mut AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Resp
         route_table_id,
         resource_group_id,
         tags: req.tags,
-        used_ips: vec![],
+        used_ips: Default::default(),
         seq,
     };
     st.region_mut(&region_id)?.vswitches.insert(id.clone(), vsw);
