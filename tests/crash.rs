@@ -16,70 +16,16 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use base64::Engine;
-use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
-use sha1::Sha1;
+
+mod support;
 
 const REGION: &str = "cn-hangzhou";
 const WRITERS: [(&str, &str); 4] =
     [("testid", "testsecret"), ("testid2", "testsecret2"), ("crash3", "secret3"), ("crash4", "secret4")];
-
-// ---- a small, independent RPC v1 signer -------------------------------------------------------
-
-fn pct(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
-
-fn iso_now() -> String {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
-}
-
-fn signed_url(base: &str, key: (&str, &str), action: &str, params: &[(&str, String)]) -> String {
-    static NONCE: AtomicU64 = AtomicU64::new(0);
-    let nonce = format!("{}-{}-{}", std::process::id(), NONCE.fetch_add(1, Ordering::Relaxed), iso_now());
-    let mut p: Vec<(String, String)> = vec![
-        ("Action".into(), action.into()),
-        ("Version".into(), "2016-04-28".into()),
-        ("Format".into(), "JSON".into()),
-        ("AccessKeyId".into(), key.0.into()),
-        ("SignatureMethod".into(), "HMAC-SHA1".into()),
-        ("SignatureVersion".into(), "1.0".into()),
-        ("SignatureNonce".into(), nonce),
-        ("Timestamp".into(), iso_now()),
-        ("RegionId".into(), REGION.into()),
-    ];
-    p.extend(params.iter().map(|(k, v)| (k.to_string(), v.clone())));
-    p.sort();
-    let canonical = p.iter().map(|(k, v)| format!("{}={}", pct(k), pct(v))).collect::<Vec<_>>().join("&");
-    let sts = format!("GET&%2F&{}", pct(&canonical));
-    let mut mac = Hmac::<Sha1>::new_from_slice(format!("{}&", key.1).as_bytes()).unwrap();
-    mac.update(sts.as_bytes());
-    let sig = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
-    format!("{base}/?{canonical}&Signature={}", pct(&sig))
-}
 
 /// What a call came to: an answer (status, body), no answer (the process died under it), or no
 /// connection (it was dead already: the call was never sent).
@@ -96,7 +42,9 @@ async fn rpc(
     action: &str,
     params: &[(&str, String)],
 ) -> Outcome {
-    let url = signed_url(base, key, action, params);
+    let mut p: Vec<(String, String)> = vec![("RegionId".into(), REGION.into())];
+    p.extend(params.iter().map(|(k, v)| (k.to_string(), v.clone())));
+    let url = support::signed_url(base, key, action, &p);
     match client.get(url).send().await {
         Ok(r) => {
             let status = r.status().as_u16();
@@ -565,6 +513,33 @@ async fn check_ip_lists(base: &str, key: (&str, &str), model: &Model, round: usi
     }
 }
 
+/// A second process on the same data directory refuses to start (the lock file), with a message.
+fn second_process_refuses(data: &Path) {
+    let out = data.with_extension("second.log");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_aliyun-nat-emulator"))
+        .args(["--listen", &format!("127.0.0.1:{}", free_port()), "--log-level", "warn"])
+        .arg("--data-dir")
+        .arg(data)
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&out).unwrap())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("a second process on the same data directory kept running");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(!status.success() && text.contains("another aliyun-nat-emulator process"), "{status}: {text}");
+    let _ = std::fs::remove_file(out);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn acknowledged_writes_survive_kill_9() {
     let seed: u64 = std::env::var("NAT_CRASH_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| {
@@ -583,6 +558,7 @@ async fn acknowledged_writes_survive_kill_9() {
         let mut emu = start(&data, round).await;
         let control = reqwest::Client::builder().no_proxy().build().unwrap();
         if round == 0 {
+            second_process_refuses(&data);
             // Two more accounts, through the control plane (journaled like everything else).
             for (k, s) in &WRITERS[2..] {
                 let r = control

@@ -701,15 +701,29 @@ fn raw_garbage(rng: &mut Rng, authority: &str) -> Vec<u8> {
     }
 }
 
-/// Sends raw bytes and reads until the server closes: the status, if any.
+/// Sends raw bytes and reads one answer (to its `Content-Length`, or until the server closes):
+/// the status, if any. The write side stays open: hyper drops a request whose client half-closed.
 async fn raw_send(addr: SocketAddr, bytes: &[u8]) -> Option<u16> {
     let mut s = TcpStream::connect(addr).await.ok()?;
     let _ = s.write_all(bytes).await;
-    let _ = s.shutdown().await;
     let mut out = Vec::new();
-    let _ = tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut out)).await;
+    let mut buf = [0u8; 8192];
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(end) = out.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&out[..end]).to_ascii_lowercase();
+            let len = head.lines().find_map(|l| l.strip_prefix("content-length:")).and_then(|v| v.trim().parse().ok());
+            if len.is_some_and(|n: usize| out.len() >= end + 4 + n) {
+                break;
+            }
+        }
+        match tokio::time::timeout_at(deadline, s.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => out.extend_from_slice(&buf[..n]),
+            _ => break,
+        }
+    }
     let head = String::from_utf8_lossy(&out[..out.len().min(64)]).into_owned();
-    head.strip_prefix("HTTP/1.1 ").and_then(|r| r.get(..3)).and_then(|c| c.parse().ok())
+    head.strip_prefix("HTTP/1.").and_then(|r| r.get(2..5)).and_then(|c| c.parse().ok())
 }
 
 /// A slow client: a head, or a body, trickled slower than the request timeout (never valid). It
@@ -753,6 +767,10 @@ struct Stats {
     by_status: BTreeMap<u16, usize>,
     codes: BTreeMap<String, usize>,
     resets: usize,
+    /// Resets of testid to the world file's state (POST /_emulator/reset).
+    resets_world: usize,
+    /// Raw requests the connection closed on without an answer (hyper: an HTTP/2 preface …).
+    raw_unanswered: usize,
     dumps: usize,
     dump_time: Duration,
     accepted_writes: usize,
@@ -892,6 +910,9 @@ impl Fuzz {
             self.stats.sent += 1;
             *self.stats.by_kind.entry("raw").or_default() += 1;
             let status = raw_send(self.server.addr, &bytes).await;
+            if status.is_none() {
+                self.stats.raw_unanswered += 1;
+            }
             if let Some(status) = status {
                 *self.stats.by_status.entry(status).or_default() += 1;
                 if status >= 500 {
@@ -994,6 +1015,7 @@ async fn fuzz_the_http_surface() {
     let mut slow = tokio::task::JoinSet::new();
     let started = Instant::now();
     let mut next_check = 500;
+    let mut next_reset = 10_000;
     while f.stats.sent < f.plan.requests {
         if started.elapsed() > f.plan.budget {
             eprintln!("fuzz: time budget reached after {} requests", f.stats.sent);
@@ -1020,6 +1042,18 @@ async fn fuzz_the_http_surface() {
             next_check += 500;
             check_alive(&f.server, &f.plan).await;
         }
+        // A saturated world (every quota reached) makes every snapshot slow and most writes
+        // refusals: back to the world file's state now and then (ids are never handed out again).
+        if f.last_local.len() > 200_000 || f.stats.sent >= next_reset {
+            next_reset = f.stats.sent + 10_000;
+            let r = f.server.raw(Method::POST, "/_emulator/reset", Some(r#"{"account":"testid"}"#)).await;
+            assert_eq!(r.status, 200, "{}", r.text);
+            f.stats.resets_world += 1;
+            f.baseline = f.dump("/_emulator/state").await;
+            let full = f.baseline.clone();
+            f.world.update(&full);
+            f.last_local = f.local();
+        }
     }
     while let Some(r) = slow.join_next().await {
         f.stats.slow.push(r.unwrap());
@@ -1029,7 +1063,7 @@ async fn fuzz_the_http_surface() {
     let st = &f.stats;
     eprintln!(
         "fuzz: seed {} — {} requests in {:.1} s; {} accepted writes; {} state snapshots compared ({:.1} s); {} \
-         mutation phases with an accepted write; {} resets on megabyte bodies; slow clients {:?}\n  by kind \
+         mutation phases with an accepted write; {} resets on megabyte bodies; {} raw requests closed unanswered; {} world resets; slow clients {:?}\n  by kind \
          {:?}\n  by status {:?}\n  {} distinct codes: {:?}",
         f.plan.seed,
         st.sent,
@@ -1039,6 +1073,8 @@ async fn fuzz_the_http_surface() {
         st.dump_time.as_secs_f64(),
         st.partial_checks,
         st.resets,
+        st.raw_unanswered,
+        st.resets_world,
         st.slow,
         st.by_kind,
         st.by_status,

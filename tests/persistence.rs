@@ -1,27 +1,21 @@
 //! Persistence (`--data-dir`, docs/persistence.md), in-process over real HTTP: replay to the exact
 //! state, compaction (automatic and manual), format versions, corruption and `--repair`, a torn
 //! tail, the lock file, export/import, named snapshots, `--init` on a data directory, and writes
-//! refused once the journal has failed. The crash test (`kill -9` of the binary) is tests/crash.rs.
+//! refused once the journal has failed. The crash test (`kill -9` of the binary) is tests/crash.rs;
+//! the signer and the in-process server are tests/support.
 
 #![allow(clippy::unwrap_used)]
 
-#[path = "http/harness.rs"]
-#[allow(dead_code)]
-mod harness;
-#[path = "http/signer.rs"]
-#[allow(dead_code)]
-mod signer;
+mod support;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use aliyun_nat_emulator::config::{ServeArgs, SyncMode};
 use aliyun_nat_emulator::App;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use harness::{Resp, Server};
-use signer::Req;
+use support::{call, Resp, Server};
 
 const REGION: &str = "cn-hangzhou";
 
@@ -33,23 +27,6 @@ fn dir(name: &str) -> PathBuf {
 
 fn args(data: &Path) -> ServeArgs {
     ServeArgs { data_dir: Some(data.to_owned()), transition_delay_ms: 5000, ..ServeArgs::for_tests() }
-}
-
-/// Stops a server and waits until its `App` (and so the data directory's lock) is gone.
-async fn stop(server: Server) {
-    let app = server.app.clone();
-    drop(server);
-    for _ in 0..500 {
-        if Arc::strong_count(&app) == 1 {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
-    panic!("the server did not stop");
-}
-
-fn call(action: &str) -> Req {
-    Req::get(action).region(REGION)
 }
 
 fn s(v: &Value, k: &str) -> String {
@@ -182,17 +159,17 @@ async fn build_world(server: &Server) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_restart_replays_to_the_exact_state_and_ids_keep_increasing() {
     let data = dir("replay");
-    let server = Server::with(args(&data)).await;
+    let server = Server::start(args(&data)).await;
     let ids = build_world(&server).await;
     let before = export(&server).await;
     let eip_ips: Vec<String> = {
         let v = call("DescribeEipAddresses").send(&server).await.ok();
         v["EipAddresses"]["EipAddress"].as_array().unwrap().iter().map(|e| s(e, "IpAddress")).collect()
     };
-    stop(server).await;
+    server.stop().await;
 
     // Another seed and other delays on the command line: the data directory's win.
-    let restarted = Server::with(ServeArgs { seed: Some(99), transition_delay_ms: 0, ..args(&data) }).await;
+    let restarted = Server::start(ServeArgs { seed: Some(99), transition_delay_ms: 0, ..args(&data) }).await;
     let after = export(&restarted).await;
     assert_same(&before, &after);
     for id in &ids {
@@ -214,14 +191,14 @@ async fn a_restart_replays_to_the_exact_state_and_ids_keep_increasing() {
     assert!(!eip_ips.contains(&s(&eip, "EipAddress")));
     // The added account survived, with its key.
     call("DescribeVpcs").creds("k3", "s3").send(&restarted).await.ok();
-    stop(restarted).await;
+    restarted.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn snapshots_compact_the_journal_automatically_and_on_demand() {
     let data = dir("compact");
     let quick = || ServeArgs { snapshot_after_bytes: 2048, transition_delay_ms: 0, ..args(&data) };
-    let server = Server::with(quick()).await;
+    let server = Server::start(quick()).await;
     ok(post(&server, "/_emulator/clock", json!({"freeze": true})).await).await;
     for i in 0..30 {
         let vpc = s(&call("CreateVpc").p("VpcName", &format!("v{i}")).send(&server).await.ok(), "VpcId");
@@ -247,13 +224,13 @@ async fn snapshots_compact_the_journal_automatically_and_on_demand() {
     assert_eq!(status["journal_bytes"], 20, "{status}");
     assert_eq!(status["seq"], snap["seq"]);
     let before = export(&server).await;
-    stop(server).await;
-    let restarted = Server::with(quick()).await;
+    server.stop().await;
+    let restarted = Server::start(quick()).await;
     assert_same(&before, &export(&restarted).await);
-    stop(restarted).await;
+    restarted.stop().await;
 
     // Without a data directory there is nothing to compact.
-    let memory = Server::start().await;
+    let memory = Server::start(ServeArgs::for_tests()).await;
     assert_eq!(post(&memory, "/_emulator/snapshot", json!({})).await.status, 409);
     let status = ok(memory.raw(Method::GET, "/_emulator/snapshot", None).await).await;
     assert_eq!(status["data_dir"], Value::Null);
@@ -261,12 +238,12 @@ async fn snapshots_compact_the_journal_automatically_and_on_demand() {
 
 /// Writes three VPCs (one record each, after the start's snapshot) and stops.
 async fn three_vpcs(data: &Path) -> Vec<String> {
-    let server = Server::with(args(data)).await;
+    let server = Server::start(args(data)).await;
     let mut ids = vec![];
     for name in ["a", "b", "c"] {
         ids.push(s(&call("CreateVpc").p("VpcName", name).send(&server).await.ok(), "VpcId"));
     }
-    stop(server).await;
+    server.stop().await;
     ids
 }
 
@@ -303,13 +280,13 @@ async fn corruption_refuses_to_start_and_repair_keeps_the_valid_prefix() {
     assert!(e.contains("damaged") && e.contains("--repair") && e.contains("keep the 1 records"), "{e}");
     assert!(e.contains("at least 1 valid records"), "{e}");
     // --repair: the first record is kept, the rest is lost, and the directory is clean again.
-    let repaired = Server::with(ServeArgs { repair: true, ..args(&data) }).await;
+    let repaired = Server::start(ServeArgs { repair: true, ..args(&data) }).await;
     assert_eq!(vpc_names(&repaired).await, ["a"]);
     call("CreateVpc").p("VpcName", "d").send(&repaired).await.ok();
-    stop(repaired).await;
-    let again = Server::with(args(&data)).await;
+    repaired.stop().await;
+    let again = Server::start(args(&data)).await;
     assert_eq!(vpc_names(&again).await, ["a", "d"]);
-    stop(again).await;
+    again.stop().await;
 
     // A damaged snapshot: refused; --repair starts from the world file.
     let data = dir("corrupt-snapshot");
@@ -320,9 +297,9 @@ async fn corruption_refuses_to_start_and_repair_keeps_the_valid_prefix() {
     std::fs::write(data.join("snapshot.bin"), &snap).unwrap();
     let e = App::new(&args(&data)).err().unwrap();
     assert!(e.contains("checksum") && e.contains("--repair"), "{e}");
-    let repaired = Server::with(ServeArgs { repair: true, ..args(&data) }).await;
+    let repaired = Server::start(ServeArgs { repair: true, ..args(&data) }).await;
     assert!(vpc_names(&repaired).await.is_empty());
-    stop(repaired).await;
+    repaired.stop().await;
 
     // A journal whose snapshot is gone.
     let data = dir("missing-snapshot");
@@ -341,20 +318,20 @@ async fn a_torn_final_record_is_dropped() {
     let f = std::fs::OpenOptions::new().write(true).open(data.join("journal.log")).unwrap();
     f.set_len(len - 7).unwrap();
     drop(f);
-    let server = Server::with(args(&data)).await;
+    let server = Server::start(args(&data)).await;
     assert_eq!(vpc_names(&server).await, ["a", "b"]);
     call("CreateVpc").p("VpcName", "c2").send(&server).await.ok();
-    stop(server).await;
-    let server = Server::with(args(&data)).await;
+    server.stop().await;
+    let server = Server::start(args(&data)).await;
     assert_eq!(vpc_names(&server).await, ["a", "b", "c2"]);
-    stop(server).await;
+    server.stop().await;
     // A zero-filled tail (what some file systems leave after a power cut) is a torn tail too.
     let mut bytes = std::fs::read(data.join("journal.log")).unwrap();
     bytes.extend_from_slice(&[0; 64]);
     std::fs::write(data.join("journal.log"), &bytes).unwrap();
-    let server = Server::with(args(&data)).await;
+    let server = Server::start(args(&data)).await;
     assert_eq!(vpc_names(&server).await, ["a", "b", "c2"]);
-    stop(server).await;
+    server.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -380,12 +357,12 @@ async fn a_newer_format_version_refuses_to_start_with_a_message() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_second_process_on_the_same_directory_refuses_to_start() {
     let data = dir("lock");
-    let server = Server::with(args(&data)).await;
+    let server = Server::start(args(&data)).await;
     let e = App::new(&args(&data)).err().unwrap();
     assert!(e.contains("another aliyun-nat-emulator process"), "{e}");
-    stop(server).await;
-    let server = Server::with(args(&data)).await;
-    stop(server).await;
+    server.stop().await;
+    let server = Server::start(args(&data)).await;
+    server.stop().await;
     #[cfg(unix)]
     for f in ["snapshot.bin", "journal.log"] {
         use std::os::unix::fs::PermissionsExt;
@@ -396,10 +373,10 @@ async fn a_second_process_on_the_same_directory_refuses_to_start() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn export_and_import_round_trip() {
-    let a = Server::with(ServeArgs { transition_delay_ms: 5000, ..ServeArgs::for_tests() }).await;
+    let a = Server::start(ServeArgs { transition_delay_ms: 5000, ..ServeArgs::for_tests() }).await;
     let ids = build_world(&a).await;
     let doc = export(&a).await;
-    let b = Server::with(ServeArgs { seed: Some(5), ..ServeArgs::for_tests() }).await;
+    let b = Server::start(ServeArgs { seed: Some(5), ..ServeArgs::for_tests() }).await;
     let r = post(&b, "/_emulator/state/import", serde_json::from_str(&doc).unwrap()).await;
     let imported = ok(r).await;
     assert_eq!(imported["imported"], json!(["k3", "testid", "testid2"]));
@@ -413,13 +390,13 @@ async fn export_and_import_round_trip() {
 
     // Into a data directory: it survives a restart.
     let data = dir("import");
-    let c = Server::with(args(&data)).await;
+    let c = Server::start(args(&data)).await;
     ok(post(&c, "/_emulator/state/import", serde_json::from_str(&doc).unwrap()).await).await;
     let expected = export(&c).await;
-    stop(c).await;
-    let c = Server::with(args(&data)).await;
+    c.stop().await;
+    let c = Server::start(args(&data)).await;
     assert_same(&expected, &export(&c).await);
-    stop(c).await;
+    c.stop().await;
 
     // Refusals change nothing.
     let mut v: Value = serde_json::from_str(&doc).unwrap();
@@ -448,8 +425,8 @@ async fn export_and_import_round_trip() {
 async fn named_snapshots_fork_a_world_and_rewind_to_it() {
     for data in [None, Some(dir("named"))] {
         let server = match &data {
-            Some(d) => Server::with(args(d)).await,
-            None => Server::start().await,
+            Some(d) => Server::start(args(d)).await,
+            None => Server::start(ServeArgs::for_tests()).await,
         };
         ok(post(&server, "/_emulator/clock", json!({"freeze": true})).await).await;
         call("CreateVpc").p("VpcName", "base").send(&server).await.ok();
@@ -470,8 +447,8 @@ async fn named_snapshots_fork_a_world_and_rewind_to_it() {
         assert_eq!(post(&server, "/_emulator/snapshots/nope/restore", json!({})).await.status, 404);
         if let Some(d) = &data {
             // Named snapshots live in the data directory: they survive a restart.
-            stop(server).await;
-            let server = Server::with(args(d)).await;
+            server.stop().await;
+            let server = Server::start(args(d)).await;
             call("CreateVpc").p("VpcName", "later").send(&server).await.ok();
             ok(post(&server, "/_emulator/snapshots/prepared/restore", json!({})).await).await;
             assert_eq!(vpc_names(&server).await, ["base"]);
@@ -479,7 +456,7 @@ async fn named_snapshots_fork_a_world_and_rewind_to_it() {
             assert_eq!(r.status, 200, "{}", r.text);
             let list = ok(server.raw(Method::GET, "/_emulator/snapshots", None).await).await;
             assert_eq!(list["snapshots"], json!([]));
-            stop(server).await;
+            server.stop().await;
         } else {
             let r = server.raw(Method::DELETE, "/_emulator/snapshots/prepared", None).await;
             assert_eq!(r.status, 200, "{}", r.text);
@@ -499,33 +476,33 @@ async fn init_data_applies_to_a_new_directory_only() {
     )
     .unwrap();
     let with_init = || ServeArgs { init: Some(init.clone()), ..args(&data) };
-    let server = Server::with(with_init()).await;
+    let server = Server::start(with_init()).await;
     assert_eq!(vpc_names(&server).await, ["from-init"]);
-    stop(server).await;
-    let server = Server::with(with_init()).await;
+    server.stop().await;
+    let server = Server::start(with_init()).await;
     assert_eq!(vpc_names(&server).await, ["from-init"], "--init is not applied twice");
-    stop(server).await;
+    server.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_sync_mode_keeps_the_state_across_a_restart() {
     for mode in [SyncMode::Always, SyncMode::Batch, SyncMode::Never] {
         let data = dir(&format!("sync-{mode:?}"));
-        let server = Server::with(ServeArgs { sync: mode, ..args(&data) }).await;
+        let server = Server::start(ServeArgs { sync: mode, ..args(&data) }).await;
         call("CreateVpc").p("VpcName", "kept").send(&server).await.ok();
         let status = ok(server.raw(Method::GET, "/_emulator/snapshot", None).await).await;
         assert_eq!(status["sync"], format!("{mode:?}").to_lowercase());
-        stop(server).await;
-        let server = Server::with(args(&data)).await;
+        server.stop().await;
+        let server = Server::start(args(&data)).await;
         assert_eq!(vpc_names(&server).await, ["kept"], "{mode:?}");
-        stop(server).await;
+        server.stop().await;
     }
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_failed_journal_refuses_every_write_until_a_restart() {
     let data = dir("failed");
-    let server = Server::with(args(&data)).await;
+    let server = Server::start(args(&data)).await;
     call("CreateVpc").p("VpcName", "before").send(&server).await.ok();
     server.app.persist.disk().unwrap().fail("disk full (simulated)".into());
     call("CreateVpc").p("VpcName", "refused").send(&server).await.err(503, "ServiceUnavailable");
@@ -534,9 +511,9 @@ async fn a_failed_journal_refuses_every_write_until_a_restart() {
     assert_eq!(r.status, 503, "{}", r.text);
     let status = ok(server.raw(Method::GET, "/_emulator/snapshot", None).await).await;
     assert!(status["failed"].as_str().unwrap().contains("disk full"));
-    stop(server).await;
-    let server = Server::with(args(&data)).await;
+    server.stop().await;
+    let server = Server::start(args(&data)).await;
     call("CreateVpc").p("VpcName", "after").send(&server).await.ok();
     assert_eq!(vpc_names(&server).await, ["after", "before"]);
-    stop(server).await;
+    server.stop().await;
 }
