@@ -19,10 +19,27 @@ use support::{call, Resp, Server};
 
 const REGION: &str = "cn-hangzhou";
 
-fn dir(name: &str) -> PathBuf {
+/// A fresh data directory, removed (with the files beside it) when the test ends.
+struct TempDir(PathBuf);
+
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+        let _ = std::fs::remove_file(self.0.with_extension("init.json"));
+    }
+}
+
+fn dir(name: &str) -> TempDir {
     let p = std::env::temp_dir().join(format!("nat-persist-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&p);
-    p
+    TempDir(p)
 }
 
 fn args(data: &Path) -> ServeArgs {
@@ -468,7 +485,7 @@ async fn named_snapshots_fork_a_world_and_rewind_to_it() {
 #[tokio::test(flavor = "multi_thread")]
 async fn init_data_applies_to_a_new_directory_only() {
     let data = dir("init");
-    std::fs::create_dir_all(&data).unwrap();
+    std::fs::create_dir_all(&*data).unwrap();
     let init = data.with_extension("init.json");
     std::fs::write(
         &init,
