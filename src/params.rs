@@ -5,6 +5,7 @@
 //! here: a getter either returns a typed value or the documented error. Depends only on `error`.
 
 use crate::error::ApiError;
+use crate::model::nat_gateway::canonical;
 
 /// Protocol parameters: signed and checked by `wire`, never business input, never part of a
 /// ClientToken fingerprint. Owner parameters are accepted on every action and ignored.
@@ -109,6 +110,17 @@ impl Params {
 
     pub fn bool_or(&self, name: &str, default: bool) -> Result<bool, ApiError> {
         Ok(self.opt_bool(name)?.unwrap_or(default))
+    }
+
+    /// One of `allowed` (any case), returned in its canonical spelling; anything else is
+    /// `InvalidParameter` listing the valid values.
+    pub fn one_of(&self, name: &str, allowed: &[&'static str]) -> Result<Option<&'static str>, ApiError> {
+        match self.opt(name) {
+            None => Ok(None),
+            Some(v) => canonical(v, allowed)
+                .map(Some)
+                .ok_or_else(|| ApiError::invalid(name, format!("valid values are {}.", allowed.join(", ")))),
+        }
     }
 
     /// An integer within `min..=max`.

@@ -29,14 +29,8 @@ pub fn parse(p: &Params) -> Result<Request, ApiError> {
     if p.opt("ISP").is_some_and(|i| i != "BGP") {
         return Err(ApiError::BandwidthPackageIspNotSupported);
     }
-    let internet_charge_type = match p.opt("InternetChargeType") {
-        None => "PayByTraffic",
-        Some(t) if t.eq_ignore_ascii_case("PayByTraffic") => "PayByTraffic",
-        Some(t) if t.eq_ignore_ascii_case("PayByBandwidth") => "PayByBandwidth",
-        Some(_) => {
-            return Err(ApiError::invalid("InternetChargeType", "valid values are PayByTraffic, PayByBandwidth."))
-        }
-    };
+    let internet_charge_type =
+        p.one_of("InternetChargeType", &["PayByTraffic", "PayByBandwidth"])?.unwrap_or("PayByTraffic");
     let name = p.opt_string("Name").unwrap_or_default();
     if !name.is_empty() && !valid_package_name(&name, false) {
         return Err(ApiError::InvalidNameMalformed);

@@ -8,7 +8,6 @@ use serde::Serialize;
 
 use super::{check_bandwidth, check_text};
 use crate::error::ApiError;
-use crate::model::nat_gateway::canonical;
 use crate::model::{Eip, EipStatus};
 use crate::params::{Params, Tag};
 use crate::store::{AccountState, Ctx};
@@ -31,18 +30,11 @@ pub struct Request {
     tags: Vec<Tag>,
 }
 
-fn one_of(p: &Params, name: &str, allowed: &[&'static str], default: &'static str) -> Result<&'static str, ApiError> {
-    match p.opt(name) {
-        None => Ok(default),
-        Some(v) => canonical(v, allowed)
-            .ok_or_else(|| ApiError::invalid(name, format!("valid values are {}.", allowed.join(", ")))),
-    }
-}
-
 pub fn parse(p: &Params) -> Result<Request, ApiError> {
     let region_id = p.required_string("RegionId")?;
-    let instance_charge_type = one_of(p, "InstanceChargeType", &["PostPaid", "PrePaid"], "PostPaid")?;
-    let internet_charge_type = one_of(p, "InternetChargeType", &["PayByBandwidth", "PayByTraffic"], "PayByBandwidth")?;
+    let instance_charge_type = p.one_of("InstanceChargeType", &["PostPaid", "PrePaid"])?.unwrap_or("PostPaid");
+    let internet_charge_type =
+        p.one_of("InternetChargeType", &["PayByBandwidth", "PayByTraffic"])?.unwrap_or("PayByBandwidth");
     if instance_charge_type == "PrePaid" && internet_charge_type != "PayByBandwidth" {
         return Err(ApiError::invalid("InternetChargeType", "a PrePaid EIP is PayByBandwidth."));
     }
@@ -51,7 +43,7 @@ pub fn parse(p: &Params) -> Result<Request, ApiError> {
         Some(b) => check_bandwidth(b, internet_charge_type)?,
     };
     let period_months = if instance_charge_type == "PrePaid" {
-        let cycle = one_of(p, "PricingCycle", &["Month", "Year"], "Month")?;
+        let cycle = p.one_of("PricingCycle", &["Month", "Year"])?.unwrap_or("Month");
         let n = p.opt_int("Period", 1, if cycle == "Year" { 5 } else { 9 })?.unwrap_or(1) as u64;
         Some(if cycle == "Year" { n * 12 } else { n })
     } else {
@@ -77,7 +69,7 @@ pub fn parse(p: &Params) -> Result<Request, ApiError> {
     Ok(Request {
         region_id,
         bandwidth,
-        isp: one_of(p, "ISP", &["BGP", "BGP_PRO", "ChinaTelecom", "ChinaUnicom", "ChinaMobile"], "BGP")?,
+        isp: p.one_of("ISP", &["BGP", "BGP_PRO", "ChinaTelecom", "ChinaUnicom", "ChinaMobile"])?.unwrap_or("BGP"),
         instance_charge_type,
         internet_charge_type,
         period_months,

@@ -87,15 +87,6 @@ fn parse_packages(p: &Params) -> Result<Vec<PackageSpec>, ApiError> {
     Ok(out)
 }
 
-fn one_of(p: &Params, name: &str, allowed: &[&'static str]) -> Result<Option<&'static str>, ApiError> {
-    match p.opt(name) {
-        None => Ok(None),
-        Some(v) => canonical(v, allowed)
-            .map(Some)
-            .ok_or_else(|| ApiError::invalid(name, format!("valid values are {}.", allowed.join(", ")))),
-    }
-}
-
 pub fn parse(p: &Params) -> Result<Request, ApiError> {
     let region_id = p.required_string("RegionId")?;
     let vpc_id = p.required_string("VpcId")?;
@@ -112,15 +103,16 @@ pub fn parse(p: &Params) -> Result<Request, ApiError> {
         None => None,
         Some(s) => Some(canonical(s, SPECS).ok_or(ApiError::InvalidSpecValueNotSupported)?),
     };
-    let instance_charge_type = one_of(p, "InstanceChargeType", INSTANCE_CHARGE_TYPES)?.unwrap_or("PostPaid");
+    let instance_charge_type = p.one_of("InstanceChargeType", INSTANCE_CHARGE_TYPES)?.unwrap_or("PostPaid");
     // A Spec (the 2019 reference's way) means pay-by-spec unless the caller says otherwise.
-    let internet_charge_type = one_of(p, "InternetChargeType", INTERNET_CHARGE_TYPES)?
+    let internet_charge_type = p
+        .one_of("InternetChargeType", INTERNET_CHARGE_TYPES)?
         .unwrap_or(if spec.is_some() || instance_charge_type == "PrePaid" { "PayBySpec" } else { "PayByLcu" });
     if instance_charge_type == "PrePaid" && internet_charge_type == "PayByLcu" {
         return Err(ApiError::PrePaidPayByLcu);
     }
     let duration_months = if instance_charge_type == "PrePaid" {
-        let cycle = one_of(p, "PricingCycle", &["Month", "Year"])?.unwrap_or("Month");
+        let cycle = p.one_of("PricingCycle", &["Month", "Year"])?.unwrap_or("Month");
         let d = p.opt_int("Duration", 1, if cycle == "Year" { 3 } else { 9 })?.unwrap_or(1) as u64;
         Some(if cycle == "Year" { d * 12 } else { d })
     } else {
@@ -166,19 +158,19 @@ pub fn parse(p: &Params) -> Result<Request, ApiError> {
         name,
         description,
         spec,
-        nat_type: one_of(p, "NatType", NAT_TYPES)?.unwrap_or("Enhanced"),
-        network_type: one_of(p, "NetworkType", NETWORK_TYPES)?.unwrap_or("internet"),
+        nat_type: p.one_of("NatType", NAT_TYPES)?.unwrap_or("Enhanced"),
+        network_type: p.one_of("NetworkType", NETWORK_TYPES)?.unwrap_or("internet"),
         instance_charge_type,
         internet_charge_type,
         duration_months,
-        eip_bind_mode: one_of(p, "EipBindMode", EIP_BIND_MODES)?.unwrap_or("MULTI_BINDED"),
+        eip_bind_mode: p.one_of("EipBindMode", EIP_BIND_MODES)?.unwrap_or("MULTI_BINDED"),
         icmp_reply_enabled: p.bool_or("IcmpReplyEnabled", true)?,
         private_link_enabled,
         security_protection_enabled: p.bool_or("SecurityProtectionEnabled", false)?,
         access_mode,
         nat_ip,
         ipv4_prefix,
-        availability_mode: one_of(p, "AvailabilityMode", AVAILABILITY_MODES)?,
+        availability_mode: p.one_of("AvailabilityMode", AVAILABILITY_MODES)?,
         tags: p.tags("Tag")?,
         packages: parse_packages(p)?,
     })

@@ -20,12 +20,7 @@ pub fn parse(p: &Params) -> Result<Request, ApiError> {
     let region_id = p.required_string("RegionId")?;
     let instance_id = p.required_string("InstanceId")?;
     let enable = p.opt_bool("ProtectionEnable")?.ok_or(ApiError::missing("ProtectionEnable"))?;
-    let kind = match p.required("Type")? {
-        t if t.eq_ignore_ascii_case("NATGW") => "NATGW",
-        t if t.eq_ignore_ascii_case("EIP") => "EIP",
-        t if t.eq_ignore_ascii_case("CBWP") => "CBWP",
-        _ => return Err(ApiError::invalid("Type", "valid values are EIP, CBWP, NATGW.")),
-    };
+    let kind = p.one_of("Type", &["EIP", "CBWP", "NATGW"])?.ok_or(ApiError::missing("Type"))?;
     Ok(Request { region_id, instance_id, enable, kind })
 }
 
