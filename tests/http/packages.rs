@@ -395,6 +395,7 @@ async fn refusals_change_nothing() {
             "InvalidParameter.BandwidthPackage.n.ISP.ValueNotSupport",
         ),
         (create().p("IpCount", "1").p("Bandwidth", "5").p("Zone", "cn-beijing-a"), 404, "InvalidZoneId.NotFound"),
+        (create().p("IpCount", "1").p("Bandwidth", "5").p("InternetChargeType", "PayBySpec"), 400, "InvalidParameter"),
         (create().p("IpCount", "1").p("Bandwidth", "5").p("Name", "1st"), 400, "InvalidParameter.Name.Malformed"),
         (
             create().p("IpCount", "1").p("Bandwidth", "5").p("Description", "http://x"),
