@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::gateway_for_change;
+use super::{entry_for_change, gateway_for_change};
 use crate::error::ApiError;
 use crate::model::EntryStatus;
 use crate::params::Params;
@@ -29,16 +29,7 @@ pub fn handle(st: &mut AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Resp
     ctx.region(&req.region_id)?;
     let rs = st.region(&req.region_id)?;
     gateway_for_change(rs, &req.table_id)?;
-    let entry = rs
-        .forward_entries
-        .get(&req.entry_id)
-        .filter(|e| e.table_id == req.table_id)
-        .ok_or(ApiError::InvalidForwardEntryIdNotFound)?;
-    if entry.status != EntryStatus::Available {
-        return Err(ApiError::IncorretForwardEntryStatus {
-            detail: format!("Entry {} is {}.", entry.id, entry.status.as_str()),
-        });
-    }
+    entry_for_change(rs, &req.table_id, &req.entry_id)?;
     if let Some(e) = st.region_mut(&req.region_id)?.forward_entries.get_mut(&req.entry_id) {
         e.status = EntryStatus::Deleting;
     }

@@ -143,6 +143,21 @@ pub fn gateway_for_change<'a>(rs: &'a RegionState, table_id: &str) -> Result<&'a
     Ok(gw)
 }
 
+/// An entry of this table; it must be Available for a change.
+pub fn entry_for_change<'a>(rs: &'a RegionState, table_id: &str, entry_id: &str) -> Result<&'a ForwardEntry, ApiError> {
+    let entry = rs
+        .forward_entries
+        .get(entry_id)
+        .filter(|e| e.table_id == table_id)
+        .ok_or(ApiError::InvalidForwardEntryIdNotFound)?;
+    if entry.status != EntryStatus::Available {
+        return Err(ApiError::IncorretForwardEntryStatus {
+            detail: format!("Entry {} is {}.", entry.id, entry.status.as_str()),
+        });
+    }
+    Ok(entry)
+}
+
 /// Checks a new or changed DNAT tuple against the gateway and the other entries (`except`: the
 /// entry being modified).
 pub fn check_rules(

@@ -3,7 +3,9 @@
 
 use serde::Serialize;
 
-use super::{check_rules, gateway_for_change, parse_ip, parse_protocol, valid_entry_name, Port, Tuple};
+use super::{
+    check_rules, entry_for_change, gateway_for_change, parse_ip, parse_protocol, valid_entry_name, Port, Tuple,
+};
 use crate::actions::dry_run;
 use crate::error::ApiError;
 use crate::model::EntryStatus;
@@ -58,16 +60,7 @@ pub fn handle(st: &mut AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Resp
     ctx.region(&req.region_id)?;
     let rs = st.region(&req.region_id)?;
     let gw = gateway_for_change(rs, &req.table_id)?;
-    let entry = rs
-        .forward_entries
-        .get(&req.entry_id)
-        .filter(|e| e.table_id == req.table_id)
-        .ok_or(ApiError::InvalidForwardEntryIdNotFound)?;
-    if entry.status != EntryStatus::Available {
-        return Err(ApiError::IncorretForwardEntryStatus {
-            detail: format!("Entry {} is {}.", entry.id, entry.status.as_str()),
-        });
-    }
+    let entry = entry_for_change(rs, &req.table_id, &req.entry_id)?;
     let old = Tuple::of(entry).ok_or_else(|| ApiError::InternalError("stored entry does not parse".into()))?;
     let tuple = Tuple {
         external_ip: req.external_ip.unwrap_or(old.external_ip),

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::gateway_for_change;
+use super::{entry_for_change, gateway_for_change};
 use crate::error::ApiError;
 use crate::model::EntryStatus;
 use crate::params::Params;
@@ -30,16 +30,7 @@ pub fn handle(st: &mut AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Resp
     ctx.region(&req.region_id)?;
     let rs = st.region(&req.region_id)?;
     gateway_for_change(rs, &req.table_id)?;
-    let entry = rs
-        .snat_entries
-        .get(&req.entry_id)
-        .filter(|e| e.table_id == req.table_id)
-        .ok_or(ApiError::InvalidSnatEntryIdNotFound)?;
-    if entry.status != EntryStatus::Available {
-        return Err(ApiError::IncorretSnatEntryStatus {
-            detail: format!("Entry {} is {}.", entry.id, entry.status.as_str()),
-        });
-    }
+    entry_for_change(rs, &req.table_id, &req.entry_id)?;
     if let Some(e) = st.region_mut(&req.region_id)?.snat_entries.get_mut(&req.entry_id) {
         e.status = EntryStatus::Deleting;
     }

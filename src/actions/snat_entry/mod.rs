@@ -21,6 +21,18 @@ pub fn gateway_for_change<'a>(rs: &'a RegionState, table_id: &str) -> Result<&'a
     Ok(gw)
 }
 
+/// An entry of this table; it must be Available for a change.
+pub fn entry_for_change<'a>(rs: &'a RegionState, table_id: &str, entry_id: &str) -> Result<&'a SnatEntry, ApiError> {
+    let entry =
+        rs.snat_entries.get(entry_id).filter(|e| e.table_id == table_id).ok_or(ApiError::InvalidSnatEntryIdNotFound)?;
+    if entry.status != EntryStatus::Available {
+        return Err(ApiError::IncorretSnatEntryStatus {
+            detail: format!("Entry {} is {}.", entry.id, entry.status.as_str()),
+        });
+    }
+    Ok(entry)
+}
+
 /// `SnatIp`: a comma-separated list of addresses (an SNAT address pool), canonical and unique.
 pub fn parse_snat_ips(raw: &str, limit: usize) -> Result<Vec<String>, ApiError> {
     let mut out: Vec<String> = Vec::new();

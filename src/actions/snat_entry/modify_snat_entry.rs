@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::{check_ips, gateway_for_change, parse_snat_ips, valid_name};
+use super::{check_ips, entry_for_change, gateway_for_change, parse_snat_ips, valid_name};
 use crate::actions::dry_run;
 use crate::error::ApiError;
 use crate::model::EntryStatus;
@@ -49,16 +49,7 @@ pub fn handle(st: &mut AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Resp
     ctx.region(&req.region_id)?;
     let rs = st.region(&req.region_id)?;
     let gw = gateway_for_change(rs, &req.table_id)?;
-    let entry = rs
-        .snat_entries
-        .get(&req.entry_id)
-        .filter(|e| e.table_id == req.table_id)
-        .ok_or(ApiError::InvalidSnatEntryIdNotFound)?;
-    if entry.status != EntryStatus::Available {
-        return Err(ApiError::IncorretSnatEntryStatus {
-            detail: format!("Entry {} is {}.", entry.id, entry.status.as_str()),
-        });
-    }
+    entry_for_change(rs, &req.table_id, &req.entry_id)?;
     let ips = match &req.snat_ips {
         Some(raw) => {
             let ips = parse_snat_ips(raw, ctx.quotas.snat_ips_per_entry)?;
