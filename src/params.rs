@@ -346,6 +346,12 @@ mod tests {
         assert!(p(&[("Tag.1.Key", "aliyun-x")]).tags("Tag").is_err());
         assert!(p(&[("Tag.1.Value", "v")]).tags("Tag").is_err(), "value without key");
         assert!(p(&[("Tag.0.Key", "k")]).tags("Tag").is_err());
+        let long = "v".repeat(129);
+        for bad in [long.as_str(), "https://x"] {
+            let e = p(&[("Tag.1.Key", "k"), ("Tag.1.Value", bad)]).tags("Tag").unwrap_err();
+            assert_eq!(e.code(), "InvalidTagValue", "{bad}");
+        }
+        assert_eq!(p(&[("Tag.1.Key", "k"), ("Tag.1.Value", &"v".repeat(128))]).tags("Tag").unwrap().len(), 1);
     }
 
     #[test]

@@ -216,4 +216,25 @@ mod tests {
             .and_then(|q| handle(&mut other, &ctx(), q));
         assert_eq!(e.err().unwrap().code(), "Ip.Allocated", "pools are shared by accounts");
     }
+
+    #[test]
+    fn an_exhausted_pool_refuses() {
+        let mut st = state();
+        let one: crate::model::eip::Pools =
+            [("cn-shenzhen".to_owned(), crate::model::IpPool::new(vec!["198.51.100.0/30".parse().unwrap()]))].into();
+        let tiny = Ctx { pools: Box::leak(Box::new(parking_lot::Mutex::new(one))), ..ctx() };
+        let run =
+            |st: &mut AccountState| parse(&params(&[("RegionId", "cn-shenzhen")])).and_then(|q| handle(st, &tiny, q));
+        let mut given = 0;
+        let err = loop {
+            match run(&mut st) {
+                Ok(_) => given += 1,
+                Err(e) => break e,
+            }
+            assert!(given <= 4, "a /30 pool never runs dry");
+        };
+        assert!(given >= 1);
+        assert_eq!(err.code(), "OperationFailed.InsufficientEIP");
+        assert_eq!(st.regions["cn-shenzhen"].eips.len(), given, "the refusal adds nothing");
+    }
 }

@@ -74,6 +74,11 @@ mod tests {
             "InvalidOperation.DeletionProtection"
         );
         st.regions.get_mut("us-west-1").unwrap().eips.get_mut(&eip).unwrap().deletion_protection = false;
+        let charge = st.regions["us-west-1"].eips[&eip].instance_charge_type.clone();
+        st.regions.get_mut("us-west-1").unwrap().eips.get_mut(&eip).unwrap().instance_charge_type = "PrePaid".into();
+        assert_eq!(run(&mut st, &[("AllocationId", &eip)]).err().unwrap().code(), "Forbidden.ChargeTypeIsPrepaid");
+        assert_eq!(st.regions["us-west-1"].eips[&eip].status, EipStatus::Available, "a refusal changes nothing");
+        st.regions.get_mut("us-west-1").unwrap().eips.get_mut(&eip).unwrap().instance_charge_type = charge;
         run(&mut st, &[("RegionId", "us-west-1"), ("AllocationId", &eip)]).unwrap();
         assert!(st.regions["us-west-1"].eips.is_empty());
         assert_eq!(run(&mut st, &[("AllocationId", &eip)]).err().unwrap().code(), "InvalidAllocationId.NotFound");

@@ -545,4 +545,28 @@ mod tests {
             "OperationFailed.EnhancedQuotaExceed"
         );
     }
+
+    #[test]
+    fn a_pending_vpc_or_vswitch_refuses() {
+        use crate::actions::vpc::create_vpc;
+        use crate::actions::vswitch::create_vswitch;
+        let mut st = state();
+        let p = params(&[("RegionId", "cn-hangzhou"), ("CidrBlock", "10.0.0.0/16")]);
+        let vpc = create_vpc::handle(&mut st, &ctx_with_delay(1000), create_vpc::parse(&p).unwrap()).unwrap().vpc_id;
+        let before = serde_json::to_value(&st.regions).unwrap();
+        let e = run(&mut st, &[("RegionId", "cn-hangzhou"), ("VpcId", &vpc)]).err().unwrap();
+        assert_eq!(e.code(), "VpcStatusError");
+        assert_eq!(serde_json::to_value(&st.regions).unwrap(), before);
+        st.settle(NOW + 1000);
+        let p = params(&[("VpcId", vpc.as_str()), ("ZoneId", "cn-hangzhou-i"), ("CidrBlock", "10.0.1.0/24")]);
+        let vsw = create_vswitch::handle(&mut st, &ctx_with_delay(1000), create_vswitch::parse(&p).unwrap())
+            .unwrap()
+            .vswitch_id;
+        let before = serde_json::to_value(&st.regions).unwrap();
+        let e = run(&mut st, &[("RegionId", "cn-hangzhou"), ("VpcId", &vpc), ("VSwitchId", &vsw)]).err().unwrap();
+        assert_eq!(e.code(), "VswitchStatusError");
+        assert_eq!(serde_json::to_value(&st.regions).unwrap(), before);
+        st.settle(NOW + 1000);
+        run(&mut st, &[("RegionId", "cn-hangzhou"), ("VpcId", &vpc), ("VSwitchId", &vsw)]).unwrap();
+    }
 }

@@ -184,11 +184,33 @@ mod tests {
                 ],
                 "InvalidVSwitchName.Malformed",
             ),
+            (
+                vec![
+                    ("VpcId", v),
+                    ("ZoneId", "cn-hangzhou-i"),
+                    ("CidrBlock", "10.0.1.0/24"),
+                    ("Description", "https://x"),
+                ],
+                "InvalidVSwitchDiscription.Malformed",
+            ),
         ];
         for (pairs, code) in cases {
             let r = parse(&params(&pairs)).and_then(|q| handle(&mut st, &ctx(), q));
             assert_eq!(r.err().map(|e| e.code()).as_deref(), Some(code), "{pairs:?}");
         }
+        assert_eq!(serde_json::to_value(&st.regions).unwrap(), before);
+    }
+
+    #[test]
+    fn quota_of_vswitches_per_vpc() {
+        let mut st = state();
+        let vpc = new_vpc(&mut st, 0);
+        let one = Ctx { quotas: crate::store::Quotas { vswitches_per_vpc: 1, ..Default::default() }, ..ctx() };
+        let vsw = |cidr: &str| params(&[("VpcId", vpc.as_str()), ("ZoneId", "cn-hangzhou-i"), ("CidrBlock", cidr)]);
+        handle(&mut st, &one, parse(&vsw("10.0.0.0/24")).unwrap()).unwrap();
+        let before = serde_json::to_value(&st.regions).unwrap();
+        let err = handle(&mut st, &one, parse(&vsw("10.0.1.0/24")).unwrap()).err().unwrap();
+        assert_eq!(err.code(), "QuotaExceeded.VSwitch");
         assert_eq!(serde_json::to_value(&st.regions).unwrap(), before);
     }
 }
