@@ -21,7 +21,54 @@ use crate::params::Params;
 use crate::persist::live::FailOnPanic;
 use crate::store::{Account, AccountState, Ctx, TokenEntry};
 
-pub type Reply = Map<String, Value>;
+/// An action's answer: its response serialized once, straight from the typed struct, as the text
+/// of a JSON object with the fields in documentation order. JSON replies splice it after
+/// `RequestId` without a tree in between; XML, ClientToken replays and `--init` references read it
+/// as a [`Map`] ([`Reply::to_map`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply(String);
+
+impl Default for Reply {
+    fn default() -> Self {
+        Reply::new()
+    }
+}
+
+impl Reply {
+    /// `{}`.
+    pub fn new() -> Reply {
+        Reply("{}".to_owned())
+    }
+
+    /// The reply of a typed response (which must serialize as a JSON object).
+    pub fn of<T: Serialize>(resp: &T) -> Result<Reply, ApiError> {
+        let text = serde_json::to_string(resp).map_err(|e| ApiError::InternalError(e.to_string()))?;
+        if text.starts_with('{') && text.ends_with('}') {
+            Ok(Reply(text))
+        } else {
+            Err(ApiError::InternalError("a response is not an object".into()))
+        }
+    }
+
+    pub fn from_map(m: &Map<String, Value>) -> Reply {
+        Reply(Value::Object(m.clone()).to_string())
+    }
+
+    /// The whole object's text.
+    pub fn json(&self) -> &str {
+        &self.0
+    }
+
+    /// The object's members without the braces (empty for `{}`).
+    pub fn members(&self) -> &str {
+        &self.0[1..self.0.len() - 1]
+    }
+
+    /// The reply as a tree (documentation order kept).
+    pub fn to_map(&self) -> Map<String, Value> {
+        serde_json::from_str(&self.0).unwrap_or_default()
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -50,13 +97,9 @@ impl ActionDef {
     }
 }
 
-/// Serializes an action's response into the reply tree.
+/// Serializes an action's response into its reply.
 pub fn to_reply<T: Serialize>(resp: T) -> Result<Reply, ApiError> {
-    match serde_json::to_value(resp) {
-        Ok(Value::Object(m)) => Ok(m),
-        Ok(_) => Err(ApiError::InternalError("a response is not an object".into())),
-        Err(e) => Err(ApiError::InternalError(e.to_string())),
-    }
+    Reply::of(&resp)
 }
 
 macro_rules! read {
@@ -170,7 +213,7 @@ fn write_locked(
     if let Some(token) = token {
         if let Some(seen) = st.tokens.get(def.name, token) {
             return if seen.fingerprint == params.fingerprint() {
-                Ok((seen.reply.as_object().cloned().unwrap_or_default(), false))
+                Ok((seen.reply.as_object().map(Reply::from_map).unwrap_or_default(), false))
             } else {
                 Err(ApiError::IdempotentParameterMismatch)
             };
@@ -189,7 +232,7 @@ fn write_locked(
         }
     };
     if let Some(token) = token {
-        let entry = TokenEntry { fingerprint: params.fingerprint(), reply: Value::Object(reply.clone()) };
+        let entry = TokenEntry { fingerprint: params.fingerprint(), reply: Value::Object(reply.to_map()) };
         st.tokens.insert(def.name, token, entry);
     }
     Ok((reply, true))

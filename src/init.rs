@@ -207,7 +207,7 @@ fn run_items(app: &App, doc: &Document, last_seq: &mut Option<u64>) -> Result<Ma
         *last_seq = written.seq.or(*last_seq);
         let reply = written.reply;
         if let Some(n) = &item.name {
-            results.insert(n.clone(), Value::Object(reply));
+            results.insert(n.clone(), Value::Object(reply.to_map()));
         }
     }
     Ok(results)

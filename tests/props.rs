@@ -584,7 +584,7 @@ fn world() -> World {
     let vpc_id = vpc.split('"').find(|s| s.starts_with("vpc-")).expect("a default VPC").to_owned();
     let vsw = dump["cn-hangzhou"]["vswitches"].to_string();
     let vsw_id = vsw.split('"').find(|s| s.starts_with("vsw-")).expect("a default vSwitch").to_owned();
-    let r = |k: &str, v: &dispatch::Reply| v[k].as_str().expect(k).to_owned();
+    let r = |k: &str, v: &dispatch::Reply| v.to_map()[k].as_str().expect(k).to_owned();
     let gw =
         run(&w, "CreateNatGateway", &p(&[("RegionId", "cn-hangzhou"), ("VpcId", &vpc_id), ("VSwitchId", &vsw_id)]))
             .expect("a gateway");

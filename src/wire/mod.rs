@@ -134,7 +134,7 @@ pub async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
     let (response, code) = match result {
         Ok(reply) => {
             let action = outcome.action.as_deref().unwrap_or("");
-            (render::success(outcome.format, action, &request_id, reply), None)
+            (render::success(outcome.format, action, &request_id, &reply), None)
         }
         Err(e) => {
             let r = (render::error(outcome.format, &request_id, &host, &e), Some(e.code()));

@@ -9,6 +9,7 @@ use axum::http::{HeaderValue, Response, StatusCode};
 use quick_xml::escape::escape;
 use serde_json::{Map, Value};
 
+use crate::dispatch::Reply;
 use crate::error::ApiError;
 
 pub const JSON_CT: &str = "application/json;charset=utf-8";
@@ -47,15 +48,23 @@ fn respond(status: u16, format: Format, request_id: &str, body: Vec<u8>) -> Resp
 }
 
 /// The success body: `RequestId` first, then the action's fields.
-pub fn success_body(format: Format, action: &str, request_id: &str, reply: Map<String, Value>) -> Vec<u8> {
+pub fn success_body(format: Format, action: &str, request_id: &str, reply: &Reply) -> Vec<u8> {
     match format {
         Format::Json => {
-            let mut obj = Map::with_capacity(reply.len() + 1);
-            obj.insert("RequestId".into(), Value::String(request_id.into()));
-            obj.extend(reply);
-            serde_json::to_vec(&Value::Object(obj)).unwrap_or_default()
+            let members = reply.members();
+            let mut out = Vec::with_capacity(request_id.len() + members.len() + 20);
+            out.extend_from_slice(b"{\"RequestId\":");
+            // A string always serializes.
+            let _ = serde_json::to_writer(&mut out, request_id);
+            if !members.is_empty() {
+                out.push(b',');
+                out.extend_from_slice(members.as_bytes());
+            }
+            out.push(b'}');
+            out
         }
         Format::Xml => {
+            let reply = reply.to_map();
             let mut s = String::with_capacity(256);
             s.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>");
             s.push('<');
@@ -72,7 +81,7 @@ pub fn success_body(format: Format, action: &str, request_id: &str, reply: Map<S
     }
 }
 
-pub fn success(format: Format, action: &str, request_id: &str, reply: Map<String, Value>) -> Response<Body> {
+pub fn success(format: Format, action: &str, request_id: &str, reply: &Reply) -> Response<Body> {
     respond(200, format, request_id, success_body(format, action, request_id, reply))
 }
 
@@ -153,15 +162,17 @@ mod tests {
     fn xml_lists_repeat_their_element() {
         let reply = json!({"Vpcs": {"Vpc": [{"VpcId": "a", "VSwitchIds": {"VSwitchId": ["x", "y"]}}, {"VpcId": "b<&>", "VSwitchIds": {"VSwitchId": []}}]}, "TotalCount": 2, "Ok": true});
         let Value::Object(o) = reply else { unreachable!() };
-        let xml = String::from_utf8(success_body(Format::Xml, "DescribeVpcs", "RID", o)).unwrap();
+        let xml = String::from_utf8(success_body(Format::Xml, "DescribeVpcs", "RID", &Reply::from_map(&o))).unwrap();
         assert_eq!(xml, "<?xml version=\"1.0\" encoding=\"UTF-8\"?><DescribeVpcsResponse><RequestId>RID</RequestId><Vpcs><Vpc><VpcId>a</VpcId><VSwitchIds><VSwitchId>x</VSwitchId><VSwitchId>y</VSwitchId></VSwitchIds></Vpc><Vpc><VpcId>b&lt;&amp;&gt;</VpcId><VSwitchIds></VSwitchIds></Vpc></Vpcs><TotalCount>2</TotalCount><Ok>true</Ok></DescribeVpcsResponse>");
     }
 
     #[test]
     fn json_puts_request_id_first() {
         let Value::Object(o) = json!({"B": 1, "A": {"X": []}}) else { unreachable!() };
-        let body = String::from_utf8(success_body(Format::Json, "X", "RID", o)).unwrap();
+        let body = String::from_utf8(success_body(Format::Json, "X", "RID", &Reply::from_map(&o))).unwrap();
         assert_eq!(body, r#"{"RequestId":"RID","B":1,"A":{"X":[]}}"#);
+        let body = String::from_utf8(success_body(Format::Json, "X", "R\"1", &Reply::new())).unwrap();
+        assert_eq!(body, r#"{"RequestId":"R\"1"}"#, "an empty reply, and the id escaped");
     }
 
     #[test]

@@ -210,8 +210,7 @@ pub struct BandwidthPackageIds {
 /// A private address of the vSwitch that nothing uses: `wanted`, or the lowest free one (the first
 /// address and the last three of a vSwitch are reserved).
 pub fn pick_private_ip(vsw: &VSwitch, wanted: Option<Ipv4Addr>) -> Result<Ipv4Addr, ApiError> {
-    let first = u32::from(vsw.cidr.network()) + 1;
-    let last = u32::from(vsw.cidr.broadcast()).saturating_sub(3);
+    let (first, last) = vsw.usable_range();
     let usable = |ip: Ipv4Addr| {
         let n = u32::from(ip);
         n >= first && n <= last && !vsw.used_ips.contains(&ip)
@@ -219,7 +218,7 @@ pub fn pick_private_ip(vsw: &VSwitch, wanted: Option<Ipv4Addr>) -> Result<Ipv4Ad
     match wanted {
         Some(ip) if usable(ip) => Ok(ip),
         Some(_) => Err(ApiError::invalid("NatIp", "it must be a free address of the vSwitch's CIDR block.")),
-        None => (first..=last).map(Ipv4Addr::from).find(|ip| usable(*ip)).ok_or(ApiError::ZoneNoAvailableIp),
+        None => vsw.used_ips.lowest_free(first, last).ok_or(ApiError::ZoneNoAvailableIp),
     }
 }
 
@@ -353,7 +352,7 @@ pub fn handle(st: &mut AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Resp
     };
     let rs = st.region_mut(&req.region_id)?;
     if let (Some(ip), Some(v)) = (private_ip, rs.vswitches.get_mut(&vswitch_id)) {
-        v.used_ips.insert(ip);
+        v.take_ip(ip);
     }
     if internet && !has_default_route {
         if let Some(v) = rs.vpcs.get_mut(&req.vpc_id) {

@@ -58,7 +58,7 @@ pub fn handle(st: &mut AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Resp
     let eni = format!("eni-{}", &st.ids.resource_id("x", &code)[2..22]);
     let rs = st.region_mut(&req.region_id)?;
     if let Some(v) = rs.vswitches.get_mut(&req.vswitch_id) {
-        v.used_ips.insert(ip);
+        v.take_ip(ip);
     }
     if let Some(g) = rs.nat_gateways.get_mut(&req.nat_gateway_id) {
         g.nat_type = "Enhanced".into();
