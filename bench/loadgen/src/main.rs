@@ -70,8 +70,9 @@ struct RunArgs {
     gateway_id: Vec<String>,
     #[arg(long, default_value = "")]
     vpc_id: String,
-    #[arg(long, default_value = "")]
-    vswitch_id: String,
+    /// The create workload's vSwitches (repeat the flag to rotate over several).
+    #[arg(long)]
+    vswitch_id: Vec<String>,
     #[arg(long, default_value = "")]
     table_id: String,
     #[arg(long, default_value = "")]
@@ -126,7 +127,7 @@ fn run_one(a: RunArgs) -> i32 {
                 region: world::REGION.into(),
                 gateway_ids: a.gateway_id.clone(),
                 vpc_id: a.vpc_id.clone(),
-                vswitch_id: a.vswitch_id.clone(),
+                vswitch_ids: a.vswitch_id.clone(),
                 table_id: a.table_id.clone(),
                 external_ip: a.external_ip.clone(),
             }

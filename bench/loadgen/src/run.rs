@@ -57,7 +57,9 @@ pub struct World {
     pub region: String,
     pub gateway_ids: Vec<String>,
     pub vpc_id: String,
-    pub vswitch_id: String,
+    /// The vSwitches the create workload rotates over (a /16 holds 65,532 gateways; a fast
+    /// server fills one within a cell).
+    pub vswitch_ids: Vec<String>,
     pub table_id: String,
     pub external_ip: String,
 }
@@ -69,7 +71,7 @@ impl World {
             region: "cn-hangzhou".into(),
             gateway_ids: (0..seed.min(1000)).map(|n| format!("ngw-{n:020x}")).collect(),
             vpc_id: "vpc-bench".into(),
-            vswitch_id: "vsw-bench".into(),
+            vswitch_ids: vec!["vsw-bench".into()],
             table_id: String::new(),
             external_ip: String::new(),
         }
@@ -137,7 +139,7 @@ fn params(w: Workload, world: &World, worker: usize, iter: u64) -> (&'static str
             vec![
                 region,
                 (s("VpcId"), world.vpc_id.clone()),
-                (s("VSwitchId"), world.vswitch_id.clone()),
+                (s("VSwitchId"), world.vswitch_ids[(worker + iter as usize) % world.vswitch_ids.len().max(1)].clone()),
                 (s("NatType"), s("Enhanced")),
             ],
         ),

@@ -123,7 +123,8 @@ pub fn entry_params(table: &str, ip: &str, n: usize) -> Vec<(&'static str, Strin
 }
 
 /// The throughput cells' world: quotas raised, one VPC 10.0.0.0/8 with a /16 vSwitch, 50
-/// gateways in it, an EIP on the first and 50 DNAT entries in its table.
+/// gateways in it, an EIP on the first and 50 DNAT entries in its table; 32 more /16 vSwitches
+/// for the create workload.
 pub async fn small_world(addr: SocketAddr) -> Result<World, String> {
     let mut api = Api::connect(addr).await?;
     raise_quotas(&mut api).await?;
@@ -139,6 +140,11 @@ pub async fn small_world(addr: SocketAddr) -> Result<World, String> {
         ids.push(id);
     }
     let ip = eip_for(&mut api, &ids[0]).await?;
+    // Room for the create workload: 32 more /16 vSwitches (10.32.0.0/16 …), 2 million addresses.
+    let mut vswitch_ids = vec![vsw];
+    for k in 32..64 {
+        vswitch_ids.push(create_vswitch(&mut api, &vpc, ZONE, &format!("10.{k}.0.0/16")).await?);
+    }
     for n in 1..=50 {
         api.call("CreateForwardEntry", &entry_params(&table, &ip, n)).await?;
     }
@@ -159,7 +165,7 @@ pub async fn small_world(addr: SocketAddr) -> Result<World, String> {
         region: REGION.into(),
         gateway_ids: ids,
         vpc_id: vpc,
-        vswitch_id: vsw,
+        vswitch_ids,
         table_id: table,
         external_ip: ip,
     })
@@ -313,7 +319,7 @@ impl Grower {
             region: self.region.clone(),
             gateway_ids: ids,
             vpc_id: self.vpcs.first().map(|v| v.0.clone()).unwrap_or_default(),
-            vswitch_id: self.vpcs.first().map(|v| v.1.clone()).unwrap_or_default(),
+            vswitch_ids: self.vpcs.first().map(|v| v.1.clone()).into_iter().collect(),
             table_id: t.map(|t| t.1.clone()).unwrap_or_default(),
             external_ip: t.map(|t| t.2.clone()).unwrap_or_default(),
         }
