@@ -10,6 +10,10 @@ use aliyun_nat_emulator::cli;
 use aliyun_nat_emulator::config::{Cli, Command, ControlMode, ServeArgs};
 use aliyun_nat_emulator::App;
 
+/// See Cargo.toml: the allocator behind every request's small strings.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
