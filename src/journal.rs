@@ -75,18 +75,35 @@ pub fn cut_text(s: &str) -> String {
     cut(s, MAX_TEXT_CHARS)
 }
 
-/// Whether a parameter may be journaled.
-pub fn is_journaled(name: &str) -> bool {
-    let l = name.to_ascii_lowercase();
-    !(DROPPED.contains(&l.as_str()) || l.contains("secret") || l.contains("password"))
+fn contains_ignore_case(haystack: &str, needle: &str) -> bool {
+    haystack.as_bytes().windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
 }
 
-/// The parameters without secrets and signatures, capped: (pairs, how many were left out).
-pub fn sanitize(params: &Params) -> (Vec<(String, String)>, usize) {
-    let kept: Vec<(&str, &str)> = params.iter().filter(|(k, _)| is_journaled(k)).collect();
-    let omitted = kept.len().saturating_sub(MAX_PARAMS);
-    let pairs =
-        kept.into_iter().take(MAX_PARAMS).map(|(k, v)| (cut(k, MAX_VALUE_CHARS), cut(v, MAX_VALUE_CHARS))).collect();
+/// Whether a parameter may be journaled.
+pub fn is_journaled(name: &str) -> bool {
+    !(DROPPED.iter().any(|d| d.eq_ignore_ascii_case(name))
+        || contains_ignore_case(name, "secret")
+        || contains_ignore_case(name, "password"))
+}
+
+/// Cuts a string in place when it is longer than `max` characters.
+fn cap(s: &mut String, max: usize) {
+    if s.len() > max && s.chars().nth(max).is_some() {
+        *s = cut(s, max);
+    }
+}
+
+/// The parameters without secrets and signatures, capped: (pairs, how many were left out). Takes
+/// the request's own parameters (the journal keeps them; nothing is copied).
+pub fn sanitize(params: Params) -> (Vec<(String, String)>, usize) {
+    let mut pairs = params.into_pairs();
+    pairs.retain(|(k, _)| is_journaled(k));
+    let omitted = pairs.len().saturating_sub(MAX_PARAMS);
+    pairs.truncate(MAX_PARAMS);
+    for (k, v) in &mut pairs {
+        cap(k, MAX_VALUE_CHARS);
+        cap(v, MAX_VALUE_CHARS);
+    }
     (pairs, omitted)
 }
 
@@ -278,12 +295,18 @@ mod tests {
             ("AccessKeySecret", "s"),
             ("Description", long.as_str()),
         ]);
-        let (pairs, omitted) = sanitize(&p);
+        let (pairs, omitted) = sanitize(p);
         assert_eq!(omitted, 0);
         let names: Vec<&str> = pairs.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(names, ["AccessKeyId", "Description"]);
         assert!(pairs[1].1.len() < 300);
         let many = Params::from_pairs((0..100).map(|i| (format!("P{i}"), "v")));
-        assert_eq!(sanitize(&many).1, 100 - MAX_PARAMS);
+        assert_eq!(sanitize(many).1, 100 - MAX_PARAMS);
+        let cased =
+            Params::from_pairs([("signature", "x"), ("My_PassWord", "y"), ("ClientSECRETx", "z"), ("Name", "n")]);
+        assert_eq!(sanitize(cased).0, [("Name".to_owned(), "n".to_owned())], "names compared case-insensitively");
+        let wide = "é".repeat(300);
+        let (pairs, _) = sanitize(Params::from_pairs([("Name", wide.as_str())]));
+        assert!(pairs[0].1.starts_with(&"é".repeat(MAX_VALUE_CHARS)) && pairs[0].1.contains("more bytes"));
     }
 }

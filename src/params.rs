@@ -65,6 +65,11 @@ impl Params {
         self.pairs.is_empty()
     }
 
+    /// The pairs, in the order they arrived.
+    pub fn into_pairs(self) -> Vec<(String, String)> {
+        self.pairs
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         self.pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }

@@ -178,7 +178,7 @@ pub async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
         }
     }
     if app.journal.enabled() {
-        let (params, params_omitted) = outcome.params.as_ref().map(journal::sanitize).unwrap_or_default();
+        let (params, params_omitted) = outcome.params.take().map(journal::sanitize).unwrap_or_default();
         let message = outcome.result.as_ref().err().map(|e| journal::cut_text(&e.message()));
         app.journal.push(Entry {
             request_id,
@@ -264,17 +264,21 @@ fn prepare(app: &App, parts: &Parts, body: &Bytes) -> Stage {
     if let Err(e) = encoding::decode_pairs(query_raw, &mut query, app.limits) {
         return Stage::Done(Outcome::fail(Format::Json, e));
     }
-    let mut all = query.clone();
-    let is_form = parts
-        .headers
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.trim_start().to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
-    if is_form && !body.is_empty() {
+    let is_form = parts.headers.get("content-type").and_then(|v| v.to_str().ok()).is_some_and(|ct| {
+        ct.trim_start().get(..33).is_some_and(|p| p.eq_ignore_ascii_case("application/x-www-form-urlencoded"))
+    });
+    // `all` is the query itself unless a form body adds to it (the query alone is kept for ACS3's
+    // canonical query string).
+    let (all, query_only) = if is_form && !body.is_empty() {
+        let mut all = query.clone();
         if let Err(e) = encoding::decode_pairs(body, &mut all, app.limits) {
             return Stage::Done(Outcome::fail(Format::Json, e));
         }
-    }
+        (all, Some(query))
+    } else {
+        (query, None)
+    };
+    let query = query_only.as_ref().unwrap_or(&all);
     let format = match Format::parse(all.get("Format")) {
         Ok(f) => f,
         Err(e) => return Stage::Done(Outcome { params: Some(all), ..Outcome::fail(Format::Json, e) }),
@@ -324,8 +328,7 @@ fn prepare(app: &App, parts: &Parts, body: &Bytes) -> Stage {
         return Stage::Done(out);
     }
 
-    let incoming =
-        Incoming { scheme, method: method.as_str(), headers: &parts.headers, query: &query, all: &all, body };
+    let incoming = Incoming { scheme, method: method.as_str(), headers: &parts.headers, query, all: &all, body };
     // Request timestamps are signed with the caller's wall clock, so they are checked against the
     // wall clock, not the emulator's (possibly advanced) virtual clock.
     let authn =
