@@ -406,15 +406,19 @@ impl RegionState {
 
     /// SNAT entries of a gateway, oldest first.
     pub fn snat_entries_of(&self, nat_gateway_id: &str) -> Vec<&SnatEntry> {
-        let mut v: Vec<&SnatEntry> =
-            self.snat_entries.values().filter(|e| e.nat_gateway_id == nat_gateway_id).collect();
-        v.sort_by_key(|e| e.seq);
-        v
+        self.snat_entries.group(nat_gateway_id).collect()
     }
 
     /// DNAT entries of a gateway, oldest first.
     pub fn forward_entries_of(&self, nat_gateway_id: &str) -> Vec<&ForwardEntry> {
         self.forward_entries.group(nat_gateway_id).collect()
+    }
+
+    /// Whether entries of a gateway use a public IP: (an SNAT entry does, a DNAT entry does).
+    pub fn ip_used(&self, nat_gateway_id: &str, ip: &str) -> (bool, bool) {
+        let snat = self.snat_entries.group(nat_gateway_id).any(|e| e.snat_ips.iter().any(|s| s == ip));
+        let dnat = self.forward_entries.group(nat_gateway_id).any(|e| e.external_ip == ip);
+        (snat, dnat)
     }
 
     /// The entries of a gateway that use a public IP: (SNAT entry ids, DNAT entry ids).

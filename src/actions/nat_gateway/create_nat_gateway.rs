@@ -187,24 +187,24 @@ pub struct Response {
 }
 
 #[derive(Debug, Serialize)]
-pub struct ForwardTableIds {
+pub struct ForwardTableIds<S = String> {
     #[serde(rename = "ForwardTableId")]
-    pub ids: Vec<String>,
+    pub ids: Vec<S>,
 }
 #[derive(Debug, Serialize)]
-pub struct SnatTableIds {
+pub struct SnatTableIds<S = String> {
     #[serde(rename = "SnatTableId")]
-    pub ids: Vec<String>,
+    pub ids: Vec<S>,
 }
 #[derive(Debug, Serialize)]
-pub struct FullNatTableIds {
+pub struct FullNatTableIds<S = String> {
     #[serde(rename = "FullNatTableId")]
-    pub ids: Vec<String>,
+    pub ids: Vec<S>,
 }
 #[derive(Debug, Serialize)]
-pub struct BandwidthPackageIds {
+pub struct BandwidthPackageIds<S = String> {
     #[serde(rename = "BandwidthPackageId")]
-    pub ids: Vec<String>,
+    pub ids: Vec<S>,
 }
 
 /// A private address of the vSwitch that nothing uses: `wanted`, or the lowest free one (the first

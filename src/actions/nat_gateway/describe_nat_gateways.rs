@@ -2,6 +2,8 @@
 //! (default 10, max 50, a page past the end is empty), newest first, every response field with its
 //! wrapper present even when empty. An unknown NatGatewayId gives an empty list (REAL-SERVICE §4.3).
 
+use std::net::Ipv4Addr;
+
 use serde::Serialize;
 
 use super::create_nat_gateway::{BandwidthPackageIds, ForwardTableIds, FullNatTableIds, SnatTableIds};
@@ -59,103 +61,121 @@ pub fn parse(p: &Params) -> Result<Request, ApiError> {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct Response {
+pub struct Response<'a> {
     pub total_count: usize,
     pub page_number: usize,
     pub page_size: usize,
-    pub nat_gateways: NatGateways,
+    pub nat_gateways: NatGateways<'a>,
 }
 
 #[derive(Debug, Serialize)]
-pub struct NatGateways {
+pub struct NatGateways<'a> {
     #[serde(rename = "NatGateway")]
-    pub items: Vec<NatGatewayView>,
+    pub items: Vec<NatGatewayView<'a>>,
 }
 
+/// One gateway, borrowing from the state (a page of 50 copies no strings).
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct NatGatewayView {
-    pub nat_gateway_id: String,
-    pub region_id: String,
-    pub vpc_id: String,
-    pub name: String,
-    pub description: String,
+pub struct NatGatewayView<'a> {
+    pub nat_gateway_id: &'a str,
+    pub region_id: &'a str,
+    pub vpc_id: &'a str,
+    pub name: &'a str,
+    pub description: &'a str,
     pub status: &'static str,
     pub business_status: &'static str,
-    pub nat_type: String,
-    pub network_type: String,
-    pub spec: String,
-    pub instance_charge_type: String,
-    pub internet_charge_type: String,
+    pub nat_type: &'a str,
+    pub network_type: &'a str,
+    pub spec: &'a str,
+    pub instance_charge_type: &'a str,
+    pub internet_charge_type: &'a str,
     pub auto_pay: bool,
     pub expired_time: String,
     pub creation_time: String,
-    pub resource_group_id: String,
+    pub resource_group_id: &'a str,
     pub deletion_protection: bool,
     pub ecs_metric_enabled: bool,
     pub icmp_reply_enabled: bool,
-    pub eip_bind_mode: String,
+    pub eip_bind_mode: &'a str,
     pub security_protection_enabled: bool,
     pub private_link_enabled: bool,
-    pub private_link_mode: String,
-    pub enable_session_log: String,
-    pub availability_mode: String,
-    pub access_mode: AccessModeView,
-    pub forward_table_ids: ForwardTableIds,
-    pub snat_table_ids: SnatTableIds,
-    pub full_nat_table_ids: FullNatTableIds,
-    pub bandwidth_package_ids: BandwidthPackageIds,
-    pub ip_lists: IpLists,
-    pub ip_prefix_list: IpPrefixList,
-    pub nat_gateway_private_info: PrivateInfo,
-    pub tags: NatTags,
+    pub private_link_mode: &'static str,
+    pub enable_session_log: &'static str,
+    pub availability_mode: &'a str,
+    pub access_mode: AccessModeView<'a>,
+    pub forward_table_ids: ForwardTableIds<&'a str>,
+    pub snat_table_ids: SnatTableIds<&'a str>,
+    pub full_nat_table_ids: FullNatTableIds<&'a str>,
+    pub bandwidth_package_ids: BandwidthPackageIds<&'a str>,
+    pub ip_lists: IpLists<'a>,
+    pub ip_prefix_list: IpPrefixList<'a>,
+    pub nat_gateway_private_info: PrivateInfo<'a>,
+    pub tags: NatTags<'a>,
 }
 
 #[derive(Debug, Default, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct AccessModeView {
-    pub mode_value: String,
-    pub tunnel_type: String,
+pub struct AccessModeView<'a> {
+    pub mode_value: &'a str,
+    pub tunnel_type: &'a str,
+}
+
+impl<'a> AccessModeView<'a> {
+    pub fn of(g: &'a NatGateway) -> Self {
+        g.access_mode
+            .as_ref()
+            .map(|a| AccessModeView { mode_value: &a.mode_value, tunnel_type: &a.tunnel_type })
+            .unwrap_or_default()
+    }
 }
 
 #[derive(Debug, Serialize)]
-pub struct IpLists {
+pub struct IpLists<'a> {
     #[serde(rename = "IpList")]
-    pub items: Vec<IpListItem>,
+    pub items: Vec<IpListItem<'a>>,
 }
 
 #[derive(Debug, Serialize)]
-pub struct IpPrefixList {
+pub struct IpPrefixList<'a> {
     #[serde(rename = "IpPrefixList")]
-    pub items: Vec<IpPrefix>,
+    pub items: Vec<IpPrefix<'a>>,
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct IpPrefix {
-    pub ip_prefix: String,
+pub struct IpPrefix<'a> {
+    pub ip_prefix: &'a str,
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct PrivateInfo {
-    pub vswitch_id: String,
-    pub iz_no: String,
-    pub private_ip_address: String,
-    pub eni_instance_id: String,
+pub struct PrivateInfo<'a> {
+    pub vswitch_id: &'a str,
+    pub iz_no: &'a str,
+    /// The gateway's private address, or "" (a standard gateway without a vSwitch).
+    #[serde(serialize_with = "ip_or_empty")]
+    pub private_ip_address: Option<Ipv4Addr>,
+    pub eni_instance_id: &'a str,
     pub eni_type: &'static str,
     pub max_bandwidth: u32,
     pub max_session_establish_rate: u32,
     pub max_session_quota: u32,
 }
 
-/// Private info of a gateway (both DescribeNatGateways and GetNatGatewayAttribute show it).
-pub fn private_info(g: &NatGateway) -> PrivateInfo {
+fn ip_or_empty<S: serde::Serializer>(ip: &Option<Ipv4Addr>, s: S) -> Result<S::Ok, S::Error> {
+    match ip {
+        Some(ip) => s.collect_str(ip),
+        None => s.serialize_str(""),
+    }
+}
+
+pub fn private_info(g: &NatGateway) -> PrivateInfo<'_> {
     PrivateInfo {
-        vswitch_id: g.vswitch_id.clone(),
-        iz_no: g.zone_id.clone(),
-        private_ip_address: g.private_ip.map(|ip| ip.to_string()).unwrap_or_default(),
-        eni_instance_id: g.eni_id.clone(),
+        vswitch_id: &g.vswitch_id,
+        iz_no: &g.zone_id,
+        private_ip_address: g.private_ip,
+        eni_instance_id: &g.eni_id,
         eni_type: if g.vswitch_id.is_empty() { "" } else { "Secondary" },
         max_bandwidth: if g.vswitch_id.is_empty() { 0 } else { 5120 },
         max_session_establish_rate: 0,
@@ -163,46 +183,42 @@ pub fn private_info(g: &NatGateway) -> PrivateInfo {
     }
 }
 
-pub fn view(rs: &RegionState, g: &NatGateway) -> NatGatewayView {
+pub fn view<'a>(rs: &'a RegionState, g: &'a NatGateway) -> NatGatewayView<'a> {
     NatGatewayView {
-        nat_gateway_id: g.id.clone(),
-        region_id: g.region_id.clone(),
-        vpc_id: g.vpc_id.clone(),
-        name: g.name.clone(),
-        description: g.description.clone(),
+        nat_gateway_id: &g.id,
+        region_id: &g.region_id,
+        vpc_id: &g.vpc_id,
+        name: &g.name,
+        description: &g.description,
         status: g.status.as_str(),
         business_status: "Normal",
-        nat_type: g.nat_type.clone(),
-        network_type: g.network_type.clone(),
-        spec: g.spec.clone(),
-        instance_charge_type: g.instance_charge_type.clone(),
-        internet_charge_type: g.internet_charge_type.clone(),
+        nat_type: &g.nat_type,
+        network_type: &g.network_type,
+        spec: &g.spec,
+        instance_charge_type: &g.instance_charge_type,
+        internet_charge_type: &g.internet_charge_type,
         auto_pay: false,
         expired_time: g.expired_ms.map(format_iso).unwrap_or_default(),
         creation_time: format_iso(g.created_ms),
-        resource_group_id: g.resource_group_id.clone(),
+        resource_group_id: &g.resource_group_id,
         deletion_protection: g.deletion_protection,
         ecs_metric_enabled: false,
         icmp_reply_enabled: g.icmp_reply_enabled,
-        eip_bind_mode: g.eip_bind_mode.clone(),
+        eip_bind_mode: &g.eip_bind_mode,
         security_protection_enabled: g.security_protection_enabled,
         private_link_enabled: g.private_link_enabled,
-        private_link_mode: if g.private_link_enabled { "FullNat".into() } else { String::new() },
-        enable_session_log: g.enable_session_log.to_string(),
-        availability_mode: g.availability_mode.clone(),
-        access_mode: g
-            .access_mode
-            .as_ref()
-            .map(|a| AccessModeView { mode_value: a.mode_value.clone(), tunnel_type: a.tunnel_type.clone() })
-            .unwrap_or_default(),
-        forward_table_ids: ForwardTableIds { ids: vec![g.forward_table_id.clone()] },
-        snat_table_ids: SnatTableIds { ids: vec![g.snat_table_id.clone()] },
-        full_nat_table_ids: FullNatTableIds { ids: g.full_nat_table_id.iter().cloned().collect() },
-        bandwidth_package_ids: BandwidthPackageIds { ids: rs.nat_dependents(&g.id).bandwidth_packages },
-        ip_lists: IpLists { items: ip_list(rs, g) },
-        ip_prefix_list: IpPrefixList {
-            items: g.ipv4_prefix.iter().map(|p| IpPrefix { ip_prefix: p.clone() }).collect(),
+        private_link_mode: if g.private_link_enabled { "FullNat" } else { "" },
+        enable_session_log: if g.enable_session_log { "true" } else { "false" },
+        availability_mode: &g.availability_mode,
+        access_mode: AccessModeView::of(g),
+        forward_table_ids: ForwardTableIds { ids: vec![&g.forward_table_id] },
+        snat_table_ids: SnatTableIds { ids: vec![&g.snat_table_id] },
+        full_nat_table_ids: FullNatTableIds { ids: g.full_nat_table_id.iter().map(String::as_str).collect() },
+        bandwidth_package_ids: BandwidthPackageIds {
+            ids: rs.bandwidth_packages.group(&g.id).map(|p| p.id.as_str()).collect(),
         },
+        ip_lists: IpLists { items: ip_list(rs, g) },
+        ip_prefix_list: IpPrefixList { items: g.ipv4_prefix.iter().map(|p| IpPrefix { ip_prefix: p }).collect() },
         nat_gateway_private_info: private_info(g),
         tags: NatTags::of(&g.tags),
     }
@@ -212,7 +228,7 @@ fn eq_ci(a: &Option<String>, b: &str) -> bool {
     a.as_ref().is_none_or(|x| x.eq_ignore_ascii_case(b))
 }
 
-pub fn handle(st: &AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Response, ApiError> {
+pub fn handle<'a>(st: &'a AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Response<'a>, ApiError> {
     ctx.region(&req.region_id)?;
     let rs = st.region(&req.region_id)?;
     if req.dry_run {

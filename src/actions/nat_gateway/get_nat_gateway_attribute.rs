@@ -21,7 +21,7 @@ pub fn parse(p: &Params) -> Result<Request, ApiError> {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct Response {
+pub struct Response<'a> {
     pub nat_gateway_id: String,
     pub region_id: String,
     pub vpc_id: String,
@@ -39,14 +39,14 @@ pub struct Response {
     pub private_link_enabled: bool,
     pub private_link_mode: String,
     pub availability_mode: String,
-    pub access_mode: AccessModeView,
+    pub access_mode: AccessModeView<'a>,
     pub billing_config: BillingConfig,
     pub deletion_protection_info: DeletionProtectionInfo,
     pub forward_table: ForwardTable,
     pub snat_table: SnatTable,
     pub full_nat_table: FullNatTable,
-    pub ip_list: Vec<IpListItem>,
-    pub private_info: PrivateInfo,
+    pub ip_list: Vec<IpListItem<'a>>,
+    pub private_info: PrivateInfo<'a>,
     pub log_delivery: LogDeliveryView,
 }
 
@@ -95,7 +95,7 @@ pub struct LogDeliveryView {
     pub deliver_logs_error_message: String,
 }
 
-pub fn handle(st: &AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Response, ApiError> {
+pub fn handle<'a>(st: &'a AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Response<'a>, ApiError> {
     ctx.region(&req.region_id)?;
     let rs = st.region(&req.region_id)?;
     let g = rs.nat_gateways.get(&req.nat_gateway_id).ok_or(ApiError::InvalidNatGatewayIdNotFound)?;
@@ -118,11 +118,7 @@ pub fn handle(st: &AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Response
         private_link_enabled: g.private_link_enabled,
         private_link_mode: if g.private_link_enabled { "FullNat".into() } else { String::new() },
         availability_mode: g.availability_mode.clone(),
-        access_mode: g
-            .access_mode
-            .as_ref()
-            .map(|a| AccessModeView { mode_value: a.mode_value.clone(), tunnel_type: a.tunnel_type.clone() })
-            .unwrap_or_default(),
+        access_mode: AccessModeView::of(g),
         billing_config: BillingConfig {
             auto_pay: "false".into(),
             instance_charge_type: g.instance_charge_type.clone(),

@@ -9,6 +9,8 @@ pub mod modify_nat_gateway_attribute;
 pub mod modify_nat_gateway_spec;
 pub mod update_nat_gateway_nat_type;
 
+use std::net::Ipv4Addr;
+
 use serde::Serialize;
 
 use crate::error::ApiError;
@@ -18,64 +20,59 @@ use crate::store::{AccountState, RegionState};
 /// One public IP of a gateway, as `IpLists.IpList[]` shows it.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct IpListItem {
-    pub allocation_id: String,
-    pub ip_address: String,
-    pub using_status: String,
+pub struct IpListItem<'a> {
+    pub allocation_id: &'a str,
+    /// Serialized as its dotted text.
+    pub ip_address: Ipv4Addr,
+    pub using_status: &'static str,
     pub snat_entry_enabled: bool,
-    pub private_ip_address: String,
+    pub private_ip_address: &'static str,
 }
 
 /// The public IPs of a gateway (bandwidth-package IPs, then EIPs in binding order), each with
 /// what uses it:
 /// `idle`, `UsedBySnatTable` or `UsedByForwardTable`.
-pub fn ip_list(rs: &RegionState, gw: &NatGateway) -> Vec<IpListItem> {
+pub fn ip_list<'a>(rs: &'a RegionState, gw: &NatGateway) -> Vec<IpListItem<'a>> {
     let packages = rs.packages_of(&gw.id);
     let package_ips =
-        packages.iter().flat_map(|p| p.ips.iter()).map(|i| ip_item(rs, &gw.id, &i.allocation_id, &i.ip.to_string()));
-    package_ips.chain(rs.eips_of(&gw.id).into_iter().map(|e| ip_item(rs, &gw.id, &e.id, &e.ip.to_string()))).collect()
+        packages.into_iter().flat_map(|p| p.ips.iter()).map(|i| ip_item(rs, &gw.id, &i.allocation_id, i.ip));
+    package_ips.chain(rs.eips_of(&gw.id).into_iter().map(|e| ip_item(rs, &gw.id, &e.id, e.ip))).collect()
 }
 
 pub fn using_status(rs: &RegionState, nat_gateway_id: &str, ip: &str) -> (&'static str, bool) {
-    let (snat, dnat) = rs.ip_users(nat_gateway_id, ip);
-    let status = if !snat.is_empty() {
+    let (snat, dnat) = rs.ip_used(nat_gateway_id, ip);
+    let status = if snat {
         "UsedBySnatTable"
-    } else if !dnat.is_empty() {
+    } else if dnat {
         "UsedByForwardTable"
     } else {
         "idle"
     };
-    (status, !snat.is_empty())
+    (status, snat)
 }
 
-fn ip_item(rs: &RegionState, nat_gateway_id: &str, allocation_id: &str, ip: &str) -> IpListItem {
-    let (status, snat) = using_status(rs, nat_gateway_id, ip);
-    IpListItem {
-        allocation_id: allocation_id.to_owned(),
-        ip_address: ip.to_owned(),
-        using_status: status.to_owned(),
-        snat_entry_enabled: snat,
-        private_ip_address: String::new(),
-    }
+fn ip_item<'a>(rs: &RegionState, nat_gateway_id: &str, allocation_id: &'a str, ip: Ipv4Addr) -> IpListItem<'a> {
+    let (status, snat) = using_status(rs, nat_gateway_id, &ip.to_string());
+    IpListItem { allocation_id, ip_address: ip, using_status: status, snat_entry_enabled: snat, private_ip_address: "" }
 }
 
 /// `{"TagKey":…,"TagValue":…}` tags, as DescribeNatGateways writes them.
 #[derive(Debug, Serialize)]
-pub struct NatTags {
+pub struct NatTags<'a> {
     #[serde(rename = "Tag")]
-    pub tag: Vec<NatTag>,
+    pub tag: Vec<NatTag<'a>>,
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct NatTag {
-    pub tag_key: String,
-    pub tag_value: String,
+pub struct NatTag<'a> {
+    pub tag_key: &'a str,
+    pub tag_value: &'a str,
 }
 
-impl NatTags {
-    pub fn of(tags: &[crate::params::Tag]) -> Self {
-        NatTags { tag: tags.iter().map(|t| NatTag { tag_key: t.key.clone(), tag_value: t.value.clone() }).collect() }
+impl<'a> NatTags<'a> {
+    pub fn of(tags: &'a [crate::params::Tag]) -> Self {
+        NatTags { tag: tags.iter().map(|t| NatTag { tag_key: &t.key, tag_value: &t.value }).collect() }
     }
 }
 

@@ -420,7 +420,7 @@ fn gateway(ak: &str, rid: &str, rs: &RegionState, g: &NatGateway) -> Markup {
                     thead { tr { th { "public IP" } th { "AllocationId" } th { "UsingStatus" } th { "SNAT" } } }
                     tbody {
                         @for i in &ips {
-                            tr { td { code { (i.ip_address) } } td { code { (i.allocation_id) } } td { (badge(&i.using_status)) } td { (if i.snat_entry_enabled { "yes" } else { "no" }) } }
+                            tr { td { code { (i.ip_address) } } td { code { (i.allocation_id) } } td { (badge(i.using_status)) } td { (if i.snat_entry_enabled { "yes" } else { "no" }) } }
                         }
                     }
                 }
