@@ -42,7 +42,7 @@ impl Reply {
 
     /// The reply of a typed response (which must serialize as a JSON object).
     pub fn of<T: Serialize>(resp: &T) -> Result<Reply, ApiError> {
-        let text = serde_json::to_string(resp).map_err(|e| ApiError::InternalError(e.to_string()))?;
+        let text = crate::json::to_string(resp, 1024).map_err(|e| ApiError::InternalError(e.to_string()))?;
         if text.starts_with('{') && text.ends_with('}') {
             Ok(Reply(text))
         } else {

@@ -15,6 +15,8 @@
 //! - [`world`]: the world file (accounts, regions, zones, default VPCs).
 //! - [`control`]: the emulator's own API under `/_emulator/` (docs/control-api.md).
 //! - [`journal`]: the bounded request journal behind `GET /_emulator/requests`.
+//! - [`json`]: replies as compact JSON straight from their typed responses (serde_json's bytes,
+//!   written faster).
 //! - [`faults`]: fault rules (injected errors and latency) and the fault report.
 //! - [`init`]: `--init FILE` / `POST /_emulator/init`: API calls applied through `dispatch`.
 //! - [`cli`]: the client subcommands (`state`, `clock`, `faults`, …) and `healthcheck`.
@@ -36,6 +38,7 @@ pub mod faults;
 pub mod ids;
 pub mod init;
 pub mod journal;
+pub mod json;
 pub mod model;
 pub mod nat_trace;
 pub mod params;
