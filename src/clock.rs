@@ -149,7 +149,25 @@ pub fn format_iso(ms: Millis) -> String {
     let secs = (ms / 1000) as i64;
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     let (y, m, d) = civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, (rem % 3600) / 60, rem % 60)
+    let (h, mi, se) = (rem / 3600, (rem % 3600) / 60, rem % 60);
+    if !(0..=9999).contains(&y) {
+        return format!("{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{se:02}Z");
+    }
+    // Without `fmt` (every listed resource has a creation time).
+    let mut b = *b"0000-00-00T00:00:00Z";
+    let mut put = |at: usize, width: usize, mut n: u64| {
+        for i in (at..at + width).rev() {
+            b[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+    };
+    put(0, 4, y as u64);
+    put(5, 2, m as u64);
+    put(8, 2, d as u64);
+    put(11, 2, h as u64);
+    put(14, 2, mi as u64);
+    put(17, 2, se as u64);
+    b.iter().map(|&c| c as char).collect()
 }
 
 /// Parses `YYYY-MM-DDThh:mm:ssZ` (the only form the SDKs send; fractional seconds are accepted
@@ -199,6 +217,16 @@ mod tests {
         for s in ["1970-01-01T00:00:00Z", "2016-02-23T12:46:24Z", "2024-02-29T23:59:59Z", "2026-11-25T18:22:03Z"] {
             assert_eq!(format_iso(parse_iso(s).expect(s)), s);
         }
+        // Every day over four centuries, and beyond year 9999, as `format!` writes them.
+        for day in (0..146_097u64 + 800).step_by(7) {
+            let ms = day * 86_400_000 + (day % 86_400) * 1000;
+            let secs = (ms / 1000) as i64;
+            let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
+            let rem = secs.rem_euclid(86_400);
+            let want = format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, (rem % 3600) / 60, rem % 60);
+            assert_eq!(format_iso(ms), want);
+        }
+        assert_eq!(format_iso(253_402_300_800_000), "10000-01-01T00:00:00Z");
     }
 
     #[test]

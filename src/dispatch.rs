@@ -11,6 +11,7 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
+use axum::body::Bytes;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -21,12 +22,12 @@ use crate::params::Params;
 use crate::persist::live::FailOnPanic;
 use crate::store::{Account, AccountState, Ctx, TokenEntry};
 
-/// An action's answer: its response serialized once, straight from the typed struct, as the text
-/// of a JSON object with the fields in documentation order. JSON replies splice it after
-/// `RequestId` without a tree in between; XML, ClientToken replays and `--init` references read it
-/// as a [`Map`] ([`Reply::to_map`]).
+/// An action's answer: its response serialized once, straight from the typed struct, as the bytes
+/// of a JSON object with the fields in documentation order (shared, not copied, by the HTTP body).
+/// JSON replies send it after `RequestId` without a tree in between; XML, ClientToken replays and
+/// `--init` references read it as a [`Map`] ([`Reply::to_map`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reply(String);
+pub struct Reply(Bytes);
 
 impl Default for Reply {
     fn default() -> Self {
@@ -37,36 +38,42 @@ impl Default for Reply {
 impl Reply {
     /// `{}`.
     pub fn new() -> Reply {
-        Reply("{}".to_owned())
+        Reply(Bytes::from_static(b"{}"))
     }
 
     /// The reply of a typed response (which must serialize as a JSON object).
     pub fn of<T: Serialize>(resp: &T) -> Result<Reply, ApiError> {
-        let text = crate::json::to_string(resp, 1024).map_err(|e| ApiError::InternalError(e.to_string()))?;
-        if text.starts_with('{') && text.ends_with('}') {
-            Ok(Reply(text))
+        let mut out = Vec::with_capacity(1024);
+        crate::json::write(&mut out, resp).map_err(|e| ApiError::InternalError(e.to_string()))?;
+        if out.first() == Some(&b'{') && out.last() == Some(&b'}') {
+            Ok(Reply(Bytes::from(out)))
         } else {
             Err(ApiError::InternalError("a response is not an object".into()))
         }
     }
 
     pub fn from_map(m: &Map<String, Value>) -> Reply {
-        Reply(Value::Object(m.clone()).to_string())
+        Reply(Bytes::from(Value::Object(m.clone()).to_string()))
     }
 
-    /// The whole object's text.
-    pub fn json(&self) -> &str {
+    /// The whole object's JSON text.
+    pub fn json(&self) -> &[u8] {
         &self.0
     }
 
-    /// The object's members without the braces (empty for `{}`).
-    pub fn members(&self) -> &str {
-        &self.0[1..self.0.len() - 1]
+    /// The object from its first member on: `"A":1,"B":2}`, or `}` for `{}` (shares the bytes).
+    pub fn after_brace(&self) -> Bytes {
+        self.0.slice(1..)
+    }
+
+    /// Whether the object has no members.
+    pub fn is_empty(&self) -> bool {
+        self.0.len() <= 2
     }
 
     /// The reply as a tree (documentation order kept).
     pub fn to_map(&self) -> Map<String, Value> {
-        serde_json::from_str(&self.0).unwrap_or_default()
+        serde_json::from_slice(&self.0).unwrap_or_default()
     }
 }
 

@@ -252,6 +252,16 @@ impl<I> LimitedIo<I> {
 }
 
 impl<I: AsyncRead + AsyncWrite + Unpin> LimitedIo<I> {
+    /// A response (not `100 Continue`) starts: the next bytes read are the next request's head.
+    /// Only its first byte arms the deadline: an idle keep-alive connection is not timed.
+    fn note_write(&mut self, buf: &[u8]) {
+        if buf.starts_with(b"HTTP/1.") && buf.get(9).is_some_and(|&c| c != b'1') {
+            self.awaiting_head = true;
+            self.deadline = None;
+            self.newlines = 0;
+        }
+    }
+
     /// Writes the 408 (best effort), then fails the read so that hyper closes the connection.
     fn poll_time_out(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         if self.timed_out.is_none() {
@@ -308,14 +318,26 @@ impl<I: AsyncRead + AsyncWrite + Unpin> AsyncRead for LimitedIo<I> {
 impl<I: AsyncRead + AsyncWrite + Unpin> AsyncWrite for LimitedIo<I> {
     fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        // A response (not `100 Continue`) starts: the next bytes read are the next request's head.
-        // Only its first byte arms the deadline: an idle keep-alive connection is not timed.
-        if buf.starts_with(b"HTTP/1.") && buf.get(9).is_some_and(|&c| c != b'1') {
-            this.awaiting_head = true;
-            this.deadline = None;
-            this.newlines = 0;
-        }
+        this.note_write(buf);
         Pin::new(&mut this.io).poll_write(cx, buf)
+    }
+
+    /// Vectored writes let hyper send the head and a large body without copying the body into its
+    /// buffer first (a page of 50 gateways is ~65 KB).
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        if let Some(first) = bufs.iter().find(|b| !b.is_empty()) {
+            this.note_write(first);
+        }
+        Pin::new(&mut this.io).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {

@@ -4,7 +4,7 @@
 //! root `<{Action}Response>` and every array as repeated elements named by its key, so that
 //! `{"NatGateways":{"NatGateway":[a,b]}}` becomes `<NatGateways><NatGateway>a</NatGateway>…`.
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::http::{HeaderValue, Response, StatusCode};
 use quick_xml::escape::escape;
 use serde_json::{Map, Value};
@@ -47,21 +47,19 @@ fn respond(status: u16, format: Format, request_id: &str, body: Vec<u8>) -> Resp
     r
 }
 
-/// The success body: `RequestId` first, then the action's fields.
-pub fn success_body(format: Format, action: &str, request_id: &str, reply: &Reply) -> Vec<u8> {
+/// The success body as chunks: `RequestId` first, then the action's fields (JSON: the reply's own
+/// bytes follow the `RequestId` chunk, not copied).
+pub fn success_chunks(format: Format, action: &str, request_id: &str, reply: &Reply) -> Vec<Bytes> {
     match format {
         Format::Json => {
-            let members = reply.members();
-            let mut out = Vec::with_capacity(request_id.len() + members.len() + 20);
-            out.extend_from_slice(b"{\"RequestId\":");
+            let mut head = Vec::with_capacity(request_id.len() + 20);
+            head.extend_from_slice(b"{\"RequestId\":");
             // A string always serializes.
-            let _ = serde_json::to_writer(&mut out, request_id);
-            if !members.is_empty() {
-                out.push(b',');
-                out.extend_from_slice(members.as_bytes());
+            let _ = crate::json::write(&mut head, request_id);
+            if !reply.is_empty() {
+                head.push(b',');
             }
-            out.push(b'}');
-            out
+            vec![Bytes::from(head), reply.after_brace()]
         }
         Format::Xml => {
             let reply = reply.to_map();
@@ -76,13 +74,58 @@ pub fn success_body(format: Format, action: &str, request_id: &str, reply: &Repl
             s.push_str("</");
             s.push_str(action);
             s.push_str("Response>");
-            s.into_bytes()
+            vec![Bytes::from(s)]
         }
     }
 }
 
+/// The success body in one piece.
+pub fn success_body(format: Format, action: &str, request_id: &str, reply: &Reply) -> Vec<u8> {
+    success_chunks(format, action, request_id, reply).concat()
+}
+
 pub fn success(format: Format, action: &str, request_id: &str, reply: &Reply) -> Response<Body> {
-    respond(200, format, request_id, success_body(format, action, request_id, reply))
+    let mut r = respond(200, format, request_id, Vec::new());
+    *r.body_mut() = Body::new(Chunks::new(success_chunks(format, action, request_id, reply)));
+    r
+}
+
+/// A body of a few chunks of known total length (hyper writes them with one vectored write and
+/// sends `Content-Length`).
+struct Chunks {
+    chunks: std::collections::VecDeque<Bytes>,
+    len: u64,
+}
+
+impl Chunks {
+    fn new(chunks: Vec<Bytes>) -> Chunks {
+        let len = chunks.iter().map(|c| c.len() as u64).sum();
+        Chunks { chunks: chunks.into_iter().filter(|c| !c.is_empty()).collect(), len }
+    }
+}
+
+impl http_body::Body for Chunks {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        let next = self.chunks.pop_front();
+        if let Some(c) = &next {
+            self.len -= c.len() as u64;
+        }
+        std::task::Poll::Ready(next.map(|c| Ok(http_body::Frame::data(c))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.chunks.is_empty()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        http_body::SizeHint::with_exact(self.len)
+    }
 }
 
 fn write_fields(s: &mut String, obj: &Map<String, Value>) {

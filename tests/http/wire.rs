@@ -70,7 +70,15 @@ async fn v1_ignores_the_x_acs_action_header() {
 #[tokio::test(flavor = "multi_thread")]
 async fn describe_regions_json_and_xml() {
     let server = Server::start().await;
-    let v = Req::get("DescribeRegions").send(&server).await.ok();
+    let r = Req::get("DescribeRegions").send(&server).await;
+    // The reply is sent in chunks (RequestId, then the action's bytes) with its exact length.
+    assert_eq!(
+        r.header("content-length"),
+        Some(r.text.len().to_string().as_str()),
+        "{:?}",
+        r.header("transfer-encoding")
+    );
+    let v = r.ok();
     let regions = v["Regions"]["Region"].as_array().unwrap();
     for r in regions {
         for k in ["RegionId", "RegionEndpoint", "LocalName"] {
