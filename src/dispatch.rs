@@ -9,6 +9,7 @@
 //! successful one before its locks are released (`persist::live`). Knows nothing of HTTP.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
 use axum::body::Bytes;
@@ -43,8 +44,18 @@ impl Reply {
 
     /// The reply of a typed response (which must serialize as a JSON object).
     pub fn of<T: Serialize>(resp: &T) -> Result<Reply, ApiError> {
-        let mut out = Vec::with_capacity(1024);
+        Reply::sized(resp, &AtomicUsize::new(1024))
+    }
+
+    /// [`Reply::of`] into a buffer sized like the action's last reply (`size`, updated here), so
+    /// that a page of 50 (~65 KB) is not grown by doubling and copying.
+    pub fn sized<T: Serialize>(resp: &T, size: &AtomicUsize) -> Result<Reply, ApiError> {
+        let mut out = Vec::with_capacity(size.load(Ordering::Relaxed));
         crate::json::write(&mut out, resp).map_err(|e| ApiError::InternalError(e.to_string()))?;
+        size.store((out.len() + out.len() / 8).max(256), Ordering::Relaxed);
+        if out.len() * 2 < out.capacity() {
+            out.shrink_to_fit();
+        }
         if out.first() == Some(&b'{') && out.last() == Some(&b'}') {
             Ok(Reply(Bytes::from(out)))
         } else {
@@ -104,9 +115,9 @@ impl ActionDef {
     }
 }
 
-/// Serializes an action's response into its reply.
-pub fn to_reply<T: Serialize>(resp: T) -> Result<Reply, ApiError> {
-    Reply::of(&resp)
+/// Serializes an action's response into its reply (`size`: the action's last reply size).
+pub fn to_reply<T: Serialize>(resp: T, size: &AtomicUsize) -> Result<Reply, ApiError> {
+    Reply::sized(&resp, size)
 }
 
 macro_rules! read {
@@ -114,8 +125,9 @@ macro_rules! read {
         ActionDef {
             name: $name,
             run: Runner::Read(|p, c, s| {
+                static SIZE: AtomicUsize = AtomicUsize::new(1024);
                 let req = $($m)::+::parse(p)?;
-                to_reply($($m)::+::handle(s, c, req)?)
+                to_reply($($m)::+::handle(s, c, req)?, &SIZE)
             }),
         }
     };
@@ -126,8 +138,9 @@ macro_rules! write {
         ActionDef {
             name: $name,
             run: Runner::Write(|p, c, s| {
+                static SIZE: AtomicUsize = AtomicUsize::new(1024);
                 let req = $($m)::+::parse(p)?;
-                to_reply($($m)::+::handle(s, c, req)?)
+                to_reply($($m)::+::handle(s, c, req)?, &SIZE)
             }),
         }
     };
