@@ -52,6 +52,12 @@ fn hex_val(b: u8) -> Option<u8> {
 }
 
 pub fn decode_component(raw: &[u8]) -> Result<String, ApiError> {
+    // Most names and values have nothing to decode.
+    if !raw.iter().any(|&b| b == b'%' || b == b'+') {
+        return std::str::from_utf8(raw)
+            .map(str::to_owned)
+            .map_err(|_| ApiError::InvalidEncoding("a parameter is not valid UTF-8".into()));
+    }
     let mut out = Vec::with_capacity(raw.len());
     let mut i = 0;
     while i < raw.len() {
@@ -78,13 +84,21 @@ pub fn decode_component(raw: &[u8]) -> Result<String, ApiError> {
 /// `*` → `%2A`).
 pub fn pct(s: &str, out: &mut String) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for &b in s.as_bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push('%');
-            out.push(HEX[(b >> 4) as usize] as char);
-            out.push(HEX[(b & 15) as usize] as char);
+    let unreserved = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~');
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        // A run of unreserved bytes is copied at once (ASCII: a valid `str` slice).
+        let run = bytes[i..].iter().take_while(|&&b| unreserved(b)).count();
+        if run > 0 {
+            // `i` is at an ASCII byte here (never inside a multi-byte character).
+            out.push_str(&s[i..i + run]);
+            i += run;
+        }
+        if let Some(&b) = bytes.get(i) {
+            let esc = [b'%', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]];
+            out.push_str(std::str::from_utf8(&esc).unwrap_or_default());
+            i += 1;
         }
     }
 }
@@ -141,5 +155,18 @@ mod tests {
     fn rfc3986() {
         assert_eq!(pct_string("a b*c~/:=,+"), "a%20b%2Ac~%2F%3A%3D%2C%2B");
         assert_eq!(pct_string("描"), "%E6%8F%8F");
+        assert_eq!(pct_string(""), "");
+        assert_eq!(pct_string("%"), "%25");
+        assert_eq!(pct_string("abc"), "abc");
+        assert_eq!(pct_string("é1"), "%C3%A91");
+        assert_eq!(pct_string("a描b c"), "a%E6%8F%8Fb%20c");
+    }
+
+    #[test]
+    fn plain_components_are_copied_and_still_checked() {
+        assert_eq!(decode_component(b"DescribeNatGateways").unwrap(), "DescribeNatGateways");
+        assert_eq!(decode_component(b"").unwrap(), "");
+        assert_eq!(decode_component("描".as_bytes()).unwrap(), "描", "raw UTF-8 is accepted as before");
+        assert!(decode_component(b"\xff").is_err(), "raw non-UTF-8 is still refused");
     }
 }
