@@ -12,7 +12,7 @@ use std::net::Ipv4Addr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::actions::forward_entry::{protocols_overlap, Port, Tuple};
+use crate::actions::forward_entry::{protocols_overlap, Port, Protocol, Tuple};
 use crate::actions::snat_entry::source_cidr;
 use crate::ids::hash_str;
 use crate::model::{EntryStatus, NatGateway};
@@ -84,7 +84,7 @@ fn inbound(rs: &RegionState, gw: &NatGateway, p: &Packet, proto: &str) -> Trace 
     let mut entries = Vec::new();
     let mut hit: Option<(Candidate, Translated)> = None;
     for e in rs.forward_entries_of(&gw.id) {
-        let Some(t) = Tuple::of(e) else { continue };
+        let t = Tuple::of(e);
         let why = if e.status != EntryStatus::Available {
             Some(format!("the entry is {}, not Available", e.status.as_str()))
         } else if t.external_ip != p.dst_ip {
@@ -141,13 +141,14 @@ fn inbound(rs: &RegionState, gw: &NatGateway, p: &Packet, proto: &str) -> Trace 
 fn outbound(rs: &RegionState, gw: &NatGateway, p: &Packet, proto: &str) -> Trace {
     let mut entries = Vec::new();
     // IP mapping (DNAT with IpProtocol=any) also serves the mapped address's outbound traffic.
-    let mapping = rs.forward_entries_of(&gw.id).into_iter().find(|e| {
-        e.status == EntryStatus::Available && e.ip_protocol == "any" && e.internal_ip == p.src_ip.to_string()
-    });
+    let mapping = rs
+        .forward_entries_of(&gw.id)
+        .into_iter()
+        .find(|e| e.status == EntryStatus::Available && e.ip_protocol == Protocol::Any && e.internal_ip == p.src_ip);
     if let Some(e) = mapping {
         let c = cand(&e.id, "DNAT", true, format!("IP mapping {} ↔ {}", e.internal_ip, e.external_ip));
         let tr = Translated {
-            src_ip: e.external_ip.clone(),
+            src_ip: e.external_ip.to_string(),
             src_port: p.src_port,
             dst_ip: p.dst_ip.to_string(),
             dst_port: p.dst_port,

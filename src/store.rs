@@ -417,7 +417,8 @@ impl RegionState {
     /// Whether entries of a gateway use a public IP: (an SNAT entry does, a DNAT entry does).
     pub fn ip_used(&self, nat_gateway_id: &str, ip: &str) -> (bool, bool) {
         let snat = self.snat_entries.group(nat_gateway_id).any(|e| e.snat_ips.iter().any(|s| s == ip));
-        let dnat = self.forward_entries.group(nat_gateway_id).any(|e| e.external_ip == ip);
+        let want = ip.parse::<std::net::Ipv4Addr>().ok();
+        let dnat = self.forward_entries.group(nat_gateway_id).any(|e| Some(e.external_ip) == want);
         (snat, dnat)
     }
 
@@ -429,10 +430,11 @@ impl RegionState {
             .filter(|e| e.snat_ips.iter().any(|s| s == ip))
             .map(|e| e.id.clone())
             .collect();
+        let want = ip.parse::<std::net::Ipv4Addr>().ok();
         let dnat = self
             .forward_entries_of(nat_gateway_id)
             .into_iter()
-            .filter(|e| e.external_ip == ip)
+            .filter(|e| Some(e.external_ip) == want)
             .map(|e| e.id.clone())
             .collect();
         (snat, dnat)

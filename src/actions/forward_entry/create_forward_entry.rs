@@ -5,7 +5,9 @@
 
 use serde::Serialize;
 
-use super::{check_rules, gateway_for_change, parse_ip, parse_protocol, table_busy, valid_entry_name, Port, Tuple};
+use super::{
+    check_rules, gateway_for_change, parse_ip, parse_protocol, table_busy, valid_entry_name, Port, Protocol, Tuple,
+};
 use crate::actions::dry_run;
 use crate::error::ApiError;
 use crate::model::{EntryStatus, ForwardEntry};
@@ -71,11 +73,11 @@ pub fn handle(st: &mut AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Resp
         table_id: req.table_id,
         nat_gateway_id: gateway_id,
         name: req.name,
-        external_ip: t.external_ip.to_string(),
-        external_port: t.external_port.text(),
-        internal_ip: t.internal_ip.to_string(),
-        internal_port: t.internal_port.text(),
-        ip_protocol: t.protocol.to_owned(),
+        external_ip: t.external_ip,
+        external_port: t.external_port,
+        internal_ip: t.internal_ip,
+        internal_port: t.internal_port,
+        ip_protocol: Protocol::parse(t.protocol).ok_or(ApiError::InvalidProtocolValueNotSupported)?,
         port_break: req.port_break,
         status: EntryStatus::Pending,
         created_ms: ctx.now,
@@ -126,7 +128,10 @@ pub mod tests {
         )
         .unwrap();
         let e = &st.regions["cn-hangzhou"].forward_entries[&r.forward_entry_id];
-        assert_eq!((e.status, e.ip_protocol.as_str(), e.external_port.as_str()), (EntryStatus::Pending, "tcp", "8080"));
+        assert_eq!(
+            (e.status, e.ip_protocol.as_str(), e.external_port.to_string()),
+            (EntryStatus::Pending, "tcp", "8080".into())
+        );
         st.settle(NOW + 100);
         assert_eq!(st.regions["cn-hangzhou"].forward_entries[&r.forward_entry_id].status, EntryStatus::Available);
         // An IP mapping entry with Any ports on another port range of the same IP conflicts.

@@ -2,9 +2,11 @@
 //! NatGatewayId, every filter, paging (default 10, max 50), oldest first; an unknown
 //! ForwardEntryId gives an empty list (Terraform reads that as gone).
 
+use std::net::Ipv4Addr;
+
 use serde::Serialize;
 
-use super::parse_protocol;
+use super::{parse_protocol, Port};
 use crate::actions::{page, page_of};
 use crate::error::ApiError;
 use crate::model::ForwardEntry;
@@ -49,54 +51,66 @@ pub fn parse(p: &Params) -> Result<Request, ApiError> {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct Response {
+pub struct Response<'a> {
     pub total_count: usize,
     pub page_number: usize,
     pub page_size: usize,
-    pub forward_table_entries: ForwardTableEntries,
+    pub forward_table_entries: ForwardTableEntries<'a>,
 }
 
 #[derive(Debug, Serialize)]
-pub struct ForwardTableEntries {
+pub struct ForwardTableEntries<'a> {
     #[serde(rename = "ForwardTableEntry")]
-    pub items: Vec<ForwardEntryView>,
+    pub items: Vec<ForwardEntryView<'a>>,
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct ForwardEntryView {
-    pub forward_entry_id: String,
-    pub forward_table_id: String,
-    pub forward_entry_name: String,
-    pub nat_gateway_id: String,
-    pub external_ip: String,
-    pub external_port: String,
-    pub internal_ip: String,
-    pub internal_port: String,
-    pub ip_protocol: String,
+pub struct ForwardEntryView<'a> {
+    pub forward_entry_id: &'a str,
+    pub forward_table_id: &'a str,
+    pub forward_entry_name: &'a str,
+    pub nat_gateway_id: &'a str,
+    /// Addresses and ports are written as their text (`80`, `1000/1010`, `any`).
+    pub external_ip: Ipv4Addr,
+    pub external_port: Port,
+    pub internal_ip: Ipv4Addr,
+    pub internal_port: Port,
+    pub ip_protocol: &'static str,
     pub status: &'static str,
 }
 
-pub fn view(e: &ForwardEntry) -> ForwardEntryView {
+pub fn view(e: &ForwardEntry) -> ForwardEntryView<'_> {
     ForwardEntryView {
-        forward_entry_id: e.id.clone(),
-        forward_table_id: e.table_id.clone(),
-        forward_entry_name: e.name.clone(),
-        nat_gateway_id: e.nat_gateway_id.clone(),
-        external_ip: e.external_ip.clone(),
-        external_port: e.external_port.clone(),
-        internal_ip: e.internal_ip.clone(),
-        internal_port: e.internal_port.clone(),
-        ip_protocol: e.ip_protocol.clone(),
+        forward_entry_id: &e.id,
+        forward_table_id: &e.table_id,
+        forward_entry_name: &e.name,
+        nat_gateway_id: &e.nat_gateway_id,
+        external_ip: e.external_ip,
+        external_port: e.external_port,
+        internal_ip: e.internal_ip,
+        internal_port: e.internal_port,
+        ip_protocol: e.ip_protocol.as_str(),
         status: e.status.as_str(),
     }
 }
 
-fn same_port(filter: &Option<String>, stored: &str) -> bool {
-    filter.as_ref().is_none_or(|f| f.eq_ignore_ascii_case(stored))
+/// An address filter: it matches the entries whose address is written exactly so (`Some(None)`:
+/// the text is no address as the API writes one, so nothing matches).
+fn ip_filter(filter: &Option<String>) -> Option<Option<Ipv4Addr>> {
+    filter.as_ref().map(|f| f.parse::<Ipv4Addr>().ok().filter(|ip| ip.to_string() == *f))
 }
 
-pub fn handle(st: &AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Response, ApiError> {
+/// A port filter: the stored text compared case-insensitively (`Any`/`any`).
+fn port_filter(filter: &Option<String>) -> Option<Option<Port>> {
+    filter.as_ref().map(|f| Port::parse(f).filter(|p| p.to_string().eq_ignore_ascii_case(f)))
+}
+
+fn matches<T: PartialEq>(filter: Option<Option<T>>, stored: T) -> bool {
+    filter.is_none_or(|f| f == Some(stored))
+}
+
+pub fn handle<'a>(st: &'a AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Response<'a>, ApiError> {
     ctx.region(&req.region_id)?;
     let rs = st.region(&req.region_id)?;
     let gw = match (&req.table_id, &req.nat_gateway_id) {
@@ -117,16 +131,18 @@ pub fn handle(st: &AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Response
     } else if unfiltered {
         page_of(rs.forward_entries.group(&gw.id), rs.forward_entries.group_len(&gw.id), req.paging)
     } else {
+        let (external_ip, internal_ip) = (ip_filter(&req.external_ip), ip_filter(&req.internal_ip));
+        let (external_port, internal_port) = (port_filter(&req.external_port), port_filter(&req.internal_port));
         let items: Vec<&ForwardEntry> = rs
             .forward_entries
             .group(&gw.id)
             .filter(|e| {
                 req.entry_id.as_ref().is_none_or(|i| &e.id == i)
-                    && req.external_ip.as_ref().is_none_or(|i| &e.external_ip == i)
-                    && same_port(&req.external_port, &e.external_port)
-                    && req.internal_ip.as_ref().is_none_or(|i| &e.internal_ip == i)
-                    && same_port(&req.internal_port, &e.internal_port)
-                    && req.protocol.is_none_or(|p| e.ip_protocol == p)
+                    && matches(external_ip, e.external_ip)
+                    && matches(external_port, e.external_port)
+                    && matches(internal_ip, e.internal_ip)
+                    && matches(internal_port, e.internal_port)
+                    && req.protocol.is_none_or(|p| e.ip_protocol.as_str() == p)
                     && req.name.as_ref().is_none_or(|n| &e.name == n)
             })
             .collect();

@@ -9,73 +9,13 @@ pub mod modify_forward_entry;
 use std::net::Ipv4Addr;
 
 use crate::error::ApiError;
+pub use crate::model::entry::{Port, Protocol};
 use crate::model::{EntryStatus, ForwardEntry, NatGateway, NatStatus};
 use crate::store::{PublicIp, RegionState};
 
-/// A port as the API writes it: `80`, `1000/1010`, or `Any` (IP mapping).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Port {
-    Range(u16, u16),
-    Any,
-}
-
-impl Port {
-    pub fn parse(s: &str) -> Option<Port> {
-        if s.eq_ignore_ascii_case("any") {
-            return Some(Port::Any);
-        }
-        let one = |t: &str| -> Option<u16> {
-            if t.is_empty() || t.len() > 5 || !t.bytes().all(|b| b.is_ascii_digit()) {
-                return None;
-            }
-            t.parse::<u16>().ok().filter(|p| *p >= 1)
-        };
-        match s.split_once('/') {
-            Some((a, b)) => {
-                let (a, b) = (one(a)?, one(b)?);
-                (a <= b).then_some(Port::Range(a, b))
-            }
-            None => one(s).map(|p| Port::Range(p, p)),
-        }
-    }
-
-    pub fn width(self) -> u32 {
-        match self {
-            Port::Range(a, b) => (b - a) as u32 + 1,
-            Port::Any => 65_535,
-        }
-    }
-
-    pub fn overlaps(self, other: Port) -> bool {
-        match (self, other) {
-            (Port::Any, _) | (_, Port::Any) => true,
-            (Port::Range(a, b), Port::Range(c, d)) => a <= d && c <= b,
-        }
-    }
-
-    pub fn contains(self, port: u16) -> bool {
-        match self {
-            Port::Any => true,
-            Port::Range(a, b) => a <= port && port <= b,
-        }
-    }
-
-    /// The canonical text: `80`, `1000/1010` or `any`.
-    pub fn text(self) -> String {
-        match self {
-            Port::Any => "any".into(),
-            Port::Range(a, b) if a == b => a.to_string(),
-            Port::Range(a, b) => format!("{a}/{b}"),
-        }
-    }
-}
-
 /// `TCP`, `UDP` or `Any` (any case) → `tcp`, `udp`, `any`.
 pub fn parse_protocol(s: &str) -> Result<&'static str, ApiError> {
-    ["tcp", "udp", "any"]
-        .into_iter()
-        .find(|p| p.eq_ignore_ascii_case(s))
-        .ok_or(ApiError::InvalidProtocolValueNotSupported)
+    Protocol::parse(s).map(Protocol::as_str).ok_or(ApiError::InvalidProtocolValueNotSupported)
 }
 
 pub fn protocols_overlap(a: &str, b: &str) -> bool {
@@ -112,14 +52,14 @@ impl Tuple {
         Ok(())
     }
 
-    pub fn of(e: &ForwardEntry) -> Option<Tuple> {
-        Some(Tuple {
-            external_ip: e.external_ip.parse().ok()?,
-            external_port: Port::parse(&e.external_port)?,
-            internal_ip: e.internal_ip.parse().ok()?,
-            internal_port: Port::parse(&e.internal_port)?,
-            protocol: parse_protocol(&e.ip_protocol).ok()?,
-        })
+    pub fn of(e: &ForwardEntry) -> Tuple {
+        Tuple {
+            external_ip: e.external_ip,
+            external_port: e.external_port,
+            internal_ip: e.internal_ip,
+            internal_port: e.internal_port,
+            protocol: e.ip_protocol.as_str(),
+        }
     }
 }
 
@@ -187,7 +127,7 @@ pub fn check_rules(
         if Some(other.id.as_str()) == except {
             continue;
         }
-        let Some(o) = Tuple::of(other) else { continue };
+        let o = Tuple::of(other);
         if !protocols_overlap(o.protocol, t.protocol) {
             continue;
         }

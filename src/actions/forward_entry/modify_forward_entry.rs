@@ -4,7 +4,8 @@
 use serde::Serialize;
 
 use super::{
-    check_rules, entry_for_change, gateway_for_change, parse_ip, parse_protocol, valid_entry_name, Port, Tuple,
+    check_rules, entry_for_change, gateway_for_change, parse_ip, parse_protocol, valid_entry_name, Port, Protocol,
+    Tuple,
 };
 use crate::actions::dry_run;
 use crate::error::ApiError;
@@ -61,7 +62,7 @@ pub fn handle(st: &mut AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Resp
     let rs = st.region(&req.region_id)?;
     let gw = gateway_for_change(rs, &req.table_id)?;
     let entry = entry_for_change(rs, &req.table_id, &req.entry_id)?;
-    let old = Tuple::of(entry).ok_or_else(|| ApiError::InternalError("stored entry does not parse".into()))?;
+    let old = Tuple::of(entry);
     let tuple = Tuple {
         external_ip: req.external_ip.unwrap_or(old.external_ip),
         external_port: req.external_port.unwrap_or(old.external_port),
@@ -76,11 +77,11 @@ pub fn handle(st: &mut AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Resp
         return Err(ApiError::DryRunOperation);
     }
     if let Some(e) = st.region_mut(&req.region_id)?.forward_entries.get_mut(&req.entry_id) {
-        e.external_ip = tuple.external_ip.to_string();
-        e.external_port = tuple.external_port.text();
-        e.internal_ip = tuple.internal_ip.to_string();
-        e.internal_port = tuple.internal_port.text();
-        e.ip_protocol = tuple.protocol.to_owned();
+        e.external_ip = tuple.external_ip;
+        e.external_port = tuple.external_port;
+        e.internal_ip = tuple.internal_ip;
+        e.internal_port = tuple.internal_port;
+        e.ip_protocol = Protocol::parse(tuple.protocol).ok_or(ApiError::InvalidProtocolValueNotSupported)?;
         e.port_break = port_break;
         if let Some(n) = req.name {
             e.name = n;
@@ -140,7 +141,10 @@ mod tests {
         );
         run(&mut st, &[("ForwardEntryId", &a), ("InternalPort", "8080"), ("ForwardEntryName", "renamed")], 50).unwrap();
         let e = &st.regions["cn-hangzhou"].forward_entries[&a];
-        assert_eq!((e.internal_port.as_str(), e.name.as_str(), e.status), ("8080", "renamed", EntryStatus::Pending));
+        assert_eq!(
+            (e.internal_port.to_string(), e.name.as_str(), e.status),
+            ("8080".into(), "renamed", EntryStatus::Pending)
+        );
         assert_eq!(
             run(&mut st, &[("ForwardEntryId", &a), ("InternalPort", "81")], 0).err().unwrap().code(),
             "IncorretForwardEntryStatus"

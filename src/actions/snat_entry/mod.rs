@@ -9,6 +9,7 @@ pub mod modify_snat_entry;
 use std::net::Ipv4Addr;
 
 use crate::error::ApiError;
+use crate::model::entry::Protocol;
 use crate::model::{EntryStatus, NatGateway, NatStatus, SnatEntry};
 use crate::store::{PublicIp, RegionState};
 
@@ -64,10 +65,11 @@ pub fn check_ips(rs: &RegionState, gw: &NatGateway, ips: &[String]) -> Result<()
                 return Err(ApiError::InvalidSnatIpNotFound { ip: ip.clone() })
             }
         }
+        let want = ip.parse::<std::net::Ipv4Addr>().ok();
         let blocking: Vec<String> = rs
             .forward_entries_of(&gw.id)
             .into_iter()
-            .filter(|e| &e.external_ip == ip && (!e.port_break || e.ip_protocol == "any"))
+            .filter(|e| Some(e.external_ip) == want && (!e.port_break || e.ip_protocol == Protocol::Any))
             .map(|e| e.id.clone())
             .collect();
         if !blocking.is_empty() {
