@@ -974,7 +974,7 @@ mod tests {
         let a = AccountState::initial(&w, &w.accounts[0], 1);
         let b = AccountState::initial(&w, &w.accounts[0], 2);
         let c = AccountState::initial(&w, &w.accounts[1], 1);
-        let ids = |s: &AccountState| s.regions["cn-hangzhou"].vpcs.keys().cloned().collect::<Vec<_>>();
+        let ids = |s: &AccountState| s.regions["cn-hangzhou"].vpcs.keys().map(str::to_owned).collect::<Vec<_>>();
         assert_eq!(ids(&a), ids(&b), "default ids do not depend on the seed");
         assert_ne!(ids(&a), ids(&c));
         assert!(ids(&a)[0].starts_with("vpc-bp1"));
@@ -984,7 +984,7 @@ mod tests {
     fn timers_fire_in_order() {
         let w = World::default_world().unwrap();
         let mut s = AccountState::initial(&w, &w.accounts[0], 1);
-        let id = s.regions["cn-hangzhou"].vpcs.keys().next().unwrap().clone();
+        let id = s.regions["cn-hangzhou"].vpcs.keys().next().unwrap().to_owned();
         s.regions.get_mut("cn-hangzhou").unwrap().vpcs.get_mut(&id).unwrap().status = VpcStatus::Pending;
         s.timers.schedule(100, Due::VpcAvailable { region: "cn-hangzhou".into(), id: id.clone() });
         assert!(!s.needs_settle(99));

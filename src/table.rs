@@ -3,10 +3,12 @@
 //! describing one page or one gateway's entries never scans or sorts a whole region.
 //!
 //! It behaves like a `BTreeMap<String, T>` (same method names) and serializes as one, so state
-//! dumps and snapshots stay plain JSON; the indexes are rebuilt on load. A resource's seq, group
-//! and aliases must not change while it is in the table. Depends on nothing.
+//! dumps and snapshots stay plain JSON; the indexes are rebuilt on load. Each id is stored once
+//! (an `Arc<str>` shared by the map and its indexes: 100,000 entries, not 300,000 strings). A
+//! resource's seq, group and aliases must not change while it is in the table. Depends on nothing.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -26,10 +28,10 @@ pub trait Indexed {
 
 #[derive(Debug, Clone)]
 pub struct Table<T> {
-    items: BTreeMap<String, T>,
-    order: BTreeMap<u64, String>,
-    groups: HashMap<String, BTreeMap<u64, String>>,
-    aliases: HashMap<String, String>,
+    items: BTreeMap<Arc<str>, T>,
+    order: BTreeMap<u64, Arc<str>>,
+    groups: HashMap<String, BTreeMap<u64, Arc<str>>>,
+    aliases: HashMap<String, Arc<str>>,
 }
 
 impl<T> Default for Table<T> {
@@ -41,6 +43,7 @@ impl<T> Default for Table<T> {
 impl<T: Indexed> Table<T> {
     pub fn insert(&mut self, id: String, value: T) -> Option<T> {
         let old = self.remove(&id);
+        let id: Arc<str> = Arc::from(id);
         self.order.insert(value.seq(), id.clone());
         if !value.group().is_empty() {
             self.groups.entry(value.group().to_owned()).or_default().insert(value.seq(), id.clone());
@@ -67,8 +70,8 @@ impl<T: Indexed> Table<T> {
         Some(value)
     }
 
-    pub fn retain(&mut self, mut keep: impl FnMut(&String, &mut T) -> bool) {
-        let drop: Vec<String> = self.items.iter_mut().filter_map(|(k, v)| (!keep(k, v)).then(|| k.clone())).collect();
+    pub fn retain(&mut self, mut keep: impl FnMut(&str, &mut T) -> bool) {
+        let drop: Vec<Arc<str>> = self.items.iter_mut().filter_map(|(k, v)| (!keep(k, v)).then(|| k.clone())).collect();
         for id in drop {
             self.remove(&id);
         }
@@ -116,12 +119,12 @@ impl<T> Table<T> {
         self.items.values_mut()
     }
 
-    pub fn keys(&self) -> impl Iterator<Item = &String> {
-        self.items.keys()
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.items.keys().map(|k| &**k)
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = (&String, &T)> {
-        self.items.iter()
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &T)> {
+        self.items.iter().map(|(k, v)| (&**k, v))
     }
 
     pub fn len(&self) -> usize {
@@ -145,7 +148,7 @@ impl<T: Indexed> FromIterator<(String, T)> for Table<T> {
 
 impl<T: Serialize> Serialize for Table<T> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.items.serialize(s)
+        s.collect_map(self.iter())
     }
 }
 
@@ -165,7 +168,7 @@ impl<T: PartialEq> PartialEq for Table<T> {
 impl<T> std::ops::Index<&String> for Table<T> {
     type Output = T;
     fn index(&self, id: &String) -> &T {
-        &self.items[id]
+        &self.items[id.as_str()]
     }
 }
 

@@ -47,7 +47,7 @@ mod tests {
     #[test]
     fn cases() {
         let st = state();
-        let id = st.regions["cn-shenzhen"].vswitches.keys().next().unwrap().clone();
+        let id = st.regions["cn-shenzhen"].vswitches.keys().next().unwrap().to_owned();
         let run = |pairs: &[(&str, &str)]| handle(&st, &ctx(), parse(&params(pairs))?);
         let r = run(&[("VSwitchId", &id)]).unwrap();
         assert_eq!((r.vswitch.status, r.vswitch.is_default), ("Available", true));
