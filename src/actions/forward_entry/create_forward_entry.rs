@@ -58,7 +58,7 @@ pub fn handle(st: &mut AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Resp
         }
     }
     check_rules(rs, gw, &req.tuple, req.port_break, None)?;
-    if rs.forward_entries_of(&gw.id).len() >= ctx.quotas.forward_entries_per_table {
+    if rs.forward_entries.group_len(&gw.id) >= ctx.quotas.forward_entries_per_table {
         return Err(ApiError::ForwardQuotaExceeded { limit: ctx.quotas.forward_entries_per_table });
     }
     if req.dry_run {

@@ -123,7 +123,7 @@ pub fn check_rules(
     if !snat.is_empty() && (!port_break || t.protocol == "any") {
         return Err(ApiError::ExternalIpUsedInSnatTable { entries: snat.join(", ") });
     }
-    for other in rs.forward_entries_of(&gw.id) {
+    for other in rs.forward_entries.group(&gw.id) {
         if Some(other.id.as_str()) == except {
             continue;
         }

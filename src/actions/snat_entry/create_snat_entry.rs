@@ -106,7 +106,7 @@ pub fn handle(st: &mut AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Resp
         None => vec![gw.private_ip.map(|ip| ip.to_string()).unwrap_or_default()],
     };
     check_ips(rs, gw, &ips)?;
-    if rs.snat_entries_of(&gw.id).len() >= ctx.quotas.snat_entries_per_table {
+    if rs.snat_entries.group_len(&gw.id) >= ctx.quotas.snat_entries_per_table {
         return Err(ApiError::SnatEntryCountLimited { limit: ctx.quotas.snat_entries_per_table });
     }
     if req.dry_run {
