@@ -743,7 +743,11 @@ mod tests {
         let mut modules = 0;
         for line in dispatch.lines() {
             let line = line.trim();
-            let Some(rest) = line.strip_prefix("read!(\"").or_else(|| line.strip_prefix("write!(\"")) else {
+            let Some(rest) = line
+                .strip_prefix("read!(\"")
+                .or_else(|| line.strip_prefix("write!(\""))
+                .or_else(|| line.strip_prefix("read_reply!(\""))
+            else {
                 continue;
             };
             let (name, rest) = rest.split_once('"').expect("an action name");

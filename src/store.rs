@@ -479,6 +479,81 @@ pub struct AccountState {
     /// May use the legacy NAT bandwidth-package actions (world file / `--legacy-bandwidth-packages`).
     #[serde(default)]
     pub legacy_bandwidth_packages: bool,
+    /// Rendered views of unchanged resources (never serialized; emptied by every write lock).
+    #[serde(skip)]
+    pub views: ViewCache,
+}
+
+/// Rendered JSON of resources as list answers show them, by id, so that paging through an
+/// unchanged account renders each resource once. Only valid for the state it was rendered from:
+/// [`StateLock::write`] empties it before any change can happen, and a copy of a state starts
+/// empty. Bounded by [`ViewCache::MAX`] entries (a full cache just stops caching).
+#[derive(Default)]
+pub struct ViewCache {
+    map: RwLock<HashMap<String, Arc<[u8]>>>,
+}
+
+impl ViewCache {
+    pub const MAX: usize = 4096;
+
+    /// The cached view of `id`, or `render`'s (kept when there is room).
+    pub fn get_or_render<E>(&self, id: &str, render: impl FnOnce() -> Result<Vec<u8>, E>) -> Result<Arc<[u8]>, E> {
+        if let Some(v) = self.map.read().get(id) {
+            return Ok(v.clone());
+        }
+        let v: Arc<[u8]> = render()?.into();
+        let mut map = self.map.write();
+        if map.len() < Self::MAX {
+            map.insert(id.to_owned(), v.clone());
+        }
+        Ok(v)
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.read().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn clear(&mut self) {
+        self.map.get_mut().clear();
+    }
+}
+
+/// A copy of a state starts with no cached views.
+impl Clone for ViewCache {
+    fn clone(&self) -> Self {
+        ViewCache::default()
+    }
+}
+
+impl std::fmt::Debug for ViewCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ViewCache({} views)", self.len())
+    }
+}
+
+/// An account's state behind its lock: reads share it, a write holds it alone. Taking the write
+/// lock empties the account's [`ViewCache`] first: every change to an account goes through here,
+/// so no cached view is ever older than the state it shows.
+pub struct StateLock(RwLock<AccountState>);
+
+impl StateLock {
+    pub fn new(state: AccountState) -> StateLock {
+        StateLock(RwLock::new(state))
+    }
+
+    pub fn read(&self) -> parking_lot::RwLockReadGuard<'_, AccountState> {
+        self.0.read()
+    }
+
+    pub fn write(&self) -> parking_lot::RwLockWriteGuard<'_, AccountState> {
+        let mut st = self.0.write();
+        st.views.clear();
+        st
+    }
 }
 
 impl AccountState {
@@ -554,6 +629,7 @@ impl AccountState {
             timers: Timers::default(),
             tokens: ClientTokens::default(),
             legacy_bandwidth_packages: spec.legacy_bandwidth_packages.unwrap_or(world.legacy_bandwidth_packages),
+            views: ViewCache::default(),
         }
     }
 
@@ -714,7 +790,7 @@ pub struct Account {
     /// HMAC-SHA256 keyed with `secret` (ACS3).
     pub v3_mac: Hmac<Sha256>,
     pub spec: AccountSpec,
-    pub state: RwLock<AccountState>,
+    pub state: StateLock,
 }
 
 impl std::fmt::Debug for Account {
@@ -734,7 +810,7 @@ impl Account {
             v3_mac: Hmac::<Sha256>::new_from_slice(spec.access_key_secret.as_bytes())
                 .expect("HMAC takes any key length"),
             spec: spec.clone(),
-            state: RwLock::new(AccountState::initial(world, spec, seed)),
+            state: StateLock::new(AccountState::initial(world, spec, seed)),
         }
     }
 }

@@ -10,6 +10,7 @@ use super::create_nat_gateway::{BandwidthPackageIds, ForwardTableIds, FullNatTab
 use super::{ip_list, IpListItem, NatTags};
 use crate::actions::{dry_run, has_tags, page, page_of};
 use crate::clock::format_iso;
+use crate::dispatch::Reply;
 use crate::error::ApiError;
 use crate::model::{NatGateway, NatStatus};
 use crate::params::{Paging, Params, Tag};
@@ -228,7 +229,10 @@ fn eq_ci(a: &Option<String>, b: &str) -> bool {
     a.as_ref().is_none_or(|x| x.eq_ignore_ascii_case(b))
 }
 
-pub fn handle<'a>(st: &'a AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Response<'a>, ApiError> {
+/// The gateways of the answer's page, and how many match in all.
+type Selection<'a> = (&'a RegionState, usize, Vec<&'a NatGateway>);
+
+fn select<'a>(st: &'a AccountState, ctx: &Ctx<'_>, req: &Request) -> Result<Selection<'a>, ApiError> {
     ctx.region(&req.region_id)?;
     let rs = st.region(&req.region_id)?;
     if req.dry_run {
@@ -270,12 +274,46 @@ pub fn handle<'a>(st: &'a AccountState, ctx: &Ctx<'_>, req: Request) -> Result<R
             page(items, req.paging)
         }
     };
+    Ok((rs, total, items))
+}
+
+/// The answer as typed views.
+pub fn handle<'a>(st: &'a AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Response<'a>, ApiError> {
+    let (rs, total, items) = select(st, ctx, &req)?;
     Ok(Response {
         total_count: total,
         page_number: req.paging.number,
         page_size: req.paging.size,
         nat_gateways: NatGateways { items: items.into_iter().map(|g| view(rs, g)).collect() },
     })
+}
+
+/// The answer as the API writes it (what `ACTIONS` runs): the same bytes as [`handle`]'s response,
+/// with each gateway's view taken from the account's [`ViewCache`](crate::store::ViewCache) when
+/// it was rendered since the account last changed (paging through a large unchanged list, or
+/// polling it, renders each gateway once).
+pub fn reply(st: &AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Reply, ApiError> {
+    let (rs, total, items) = select(st, ctx, &req)?;
+    let mut out = Vec::with_capacity(64 + items.len() * 1400);
+    out.extend_from_slice(b"{\"TotalCount\":");
+    out.extend_from_slice(total.to_string().as_bytes());
+    out.extend_from_slice(b",\"PageNumber\":");
+    out.extend_from_slice(req.paging.number.to_string().as_bytes());
+    out.extend_from_slice(b",\"PageSize\":");
+    out.extend_from_slice(req.paging.size.to_string().as_bytes());
+    out.extend_from_slice(b",\"NatGateways\":{\"NatGateway\":[");
+    for (i, g) in items.into_iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        let fragment = st.views.get_or_render(&g.id, || {
+            let mut v = Vec::with_capacity(1400);
+            crate::json::write(&mut v, &view(rs, g)).map(|()| v)
+        });
+        out.extend_from_slice(&fragment.map_err(|e| ApiError::InternalError(e.to_string()))?);
+    }
+    out.extend_from_slice(b"]}}");
+    Reply::from_object_bytes(out)
 }
 
 #[cfg(test)]
@@ -328,6 +366,40 @@ mod tests {
         assert_eq!(g["Tags"]["Tag"][0]["TagKey"], "env");
         assert_eq!(g["InstanceChargeType"], "PostPaid");
         assert_eq!(g["FullNatTableIds"]["FullNatTableId"], serde_json::json!([]));
+    }
+
+    #[test]
+    fn cached_reply_is_the_typed_answer_and_follows_every_change() {
+        use crate::store::StateLock;
+        let mut st = state();
+        let a = create(&mut st, &[("Name", "alpha"), ("Tag.1.Key", "env"), ("Tag.1.Value", "dev")]);
+        create(&mut st, &[("NetworkType", "intranet")]);
+        let lock = StateLock::new(st);
+        let requests: &[&[(&str, &str)]] = &[
+            &[("RegionId", "cn-hangzhou")],
+            &[("RegionId", "cn-hangzhou"), ("NatGatewayId", &a)],
+            &[("RegionId", "cn-hangzhou"), ("PageSize", "1"), ("PageNumber", "2")],
+            &[("RegionId", "cn-hangzhou"), ("NatGatewayId", "ngw-nope")],
+        ];
+        let check = |lock: &StateLock| {
+            let st = lock.read();
+            for pairs in requests {
+                let typed = Reply::of(&handle(&st, &ctx(), parse(&params(pairs)).unwrap()).unwrap()).unwrap();
+                for _ in 0..2 {
+                    let cached = reply(&st, &ctx(), parse(&params(pairs)).unwrap()).unwrap();
+                    assert_eq!(cached, typed, "{pairs:?}");
+                }
+            }
+            assert_eq!(st.views.len(), 2, "each gateway rendered once");
+        };
+        check(&lock);
+        // A change through the lock empties the cache: the next answer shows it.
+        lock.write().region_mut("cn-hangzhou").unwrap().nat_gateways.get_mut(&a).unwrap().name = "renamed".into();
+        assert!(lock.read().views.is_empty());
+        check(&lock);
+        let st = lock.read();
+        let body = reply(&st, &ctx(), parse(&params(&[("RegionId", "cn-hangzhou"), ("NatGatewayId", &a)])).unwrap());
+        assert!(body.unwrap().to_map()["NatGateways"].to_string().contains("renamed"));
     }
 
     #[test]
