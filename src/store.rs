@@ -494,7 +494,7 @@ pub struct ViewCache {
 }
 
 impl ViewCache {
-    pub const MAX: usize = 4096;
+    pub const MAX: usize = 1024;
 
     /// The cached view of `id`, or `render`'s (kept when there is room).
     pub fn get_or_render<E>(&self, id: &str, render: impl FnOnce() -> Result<Vec<u8>, E>) -> Result<Arc<[u8]>, E> {
