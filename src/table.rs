@@ -42,31 +42,69 @@ impl<T> Default for Table<T> {
 
 impl<T: Indexed> Table<T> {
     pub fn insert(&mut self, id: String, value: T) -> Option<T> {
-        let old = self.remove(&id);
         let id: Arc<str> = Arc::from(id);
-        self.order.insert(value.seq(), id.clone());
+        // One search of the map: a new id (the usual case) goes straight in.
+        let old = match self.items.entry(id.clone()) {
+            std::collections::btree_map::Entry::Vacant(slot) => {
+                Self::index_into(&mut self.order, &mut self.groups, &mut self.aliases, &id, &value);
+                slot.insert(value);
+                return None;
+            }
+            std::collections::btree_map::Entry::Occupied(mut slot) => {
+                let old = slot.insert(value);
+                let new = slot.get();
+                Self::unindex(&mut self.order, &mut self.groups, &mut self.aliases, &old);
+                Self::index_into(&mut self.order, &mut self.groups, &mut self.aliases, &id, new);
+                old
+            }
+        };
+        Some(old)
+    }
+
+    fn index_into(
+        order: &mut BTreeMap<u64, Arc<str>>,
+        groups: &mut HashMap<String, BTreeMap<u64, Arc<str>>>,
+        aliases: &mut HashMap<String, Arc<str>>,
+        id: &Arc<str>,
+        value: &T,
+    ) {
+        order.insert(value.seq(), id.clone());
         if !value.group().is_empty() {
-            self.groups.entry(value.group().to_owned()).or_default().insert(value.seq(), id.clone());
+            match groups.get_mut(value.group()) {
+                Some(g) => {
+                    g.insert(value.seq(), id.clone());
+                }
+                None => {
+                    groups.insert(value.group().to_owned(), BTreeMap::from([(value.seq(), id.clone())]));
+                }
+            }
         }
         for a in value.aliases() {
-            self.aliases.insert(a.to_owned(), id.clone());
+            aliases.insert(a.to_owned(), id.clone());
         }
-        self.items.insert(id, value);
-        old
+    }
+
+    fn unindex(
+        order: &mut BTreeMap<u64, Arc<str>>,
+        groups: &mut HashMap<String, BTreeMap<u64, Arc<str>>>,
+        aliases: &mut HashMap<String, Arc<str>>,
+        value: &T,
+    ) {
+        order.remove(&value.seq());
+        if let Some(g) = groups.get_mut(value.group()) {
+            g.remove(&value.seq());
+            if g.is_empty() {
+                groups.remove(value.group());
+            }
+        }
+        for a in value.aliases() {
+            aliases.remove(a);
+        }
     }
 
     pub fn remove(&mut self, id: &str) -> Option<T> {
         let value = self.items.remove(id)?;
-        self.order.remove(&value.seq());
-        if let Some(g) = self.groups.get_mut(value.group()) {
-            g.remove(&value.seq());
-            if g.is_empty() {
-                self.groups.remove(value.group());
-            }
-        }
-        for a in value.aliases() {
-            self.aliases.remove(a);
-        }
+        Self::unindex(&mut self.order, &mut self.groups, &mut self.aliases, &value);
         Some(value)
     }
 
@@ -220,9 +258,18 @@ mod tests {
         assert_eq!(t.group_len("g1"), 1);
         assert_eq!(t.group_len("g2"), 0);
         assert!(t.by_alias("a2").is_none());
+        // Replacing a resource moves it in every index.
+        assert_eq!(
+            t.insert("x3".into(), R { seq: 7, parent: "g9".into(), alias: "a7".into() }).map(|o| o.seq),
+            Some(3)
+        );
+        assert_eq!((t.group_len("g1"), t.group_len("g9"), t.len()), (0, 1, 1));
+        assert!(t.by_alias("a3").is_none() && t.by_alias("a7").is_some());
+        assert_eq!(t.in_order().map(|v| v.seq).collect::<Vec<_>>(), vec![7]);
+        t.insert("x1".into(), r(1, "g1"));
         let json = serde_json::to_string(&t).unwrap();
         let back: Table<R> = serde_json::from_str(&json).unwrap();
-        assert_eq!(back.group("g1").count(), 1);
+        assert_eq!((back.group("g1").count(), back.group("g9").count()), (1, 1));
         assert_eq!(back, t);
     }
 }
