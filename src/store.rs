@@ -10,7 +10,7 @@
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use hmac::{Hmac, Mac};
 use parking_lot::{Mutex, RwLock};
@@ -815,6 +815,35 @@ impl Account {
     }
 }
 
+/// Frees `value` on the reaper thread, a moment later: freeing a large world (a reset, a restore)
+/// takes milliseconds of CPU, which should neither delay the answer nor compete with it for the
+/// machine's cores while it is being sent. One thread, started on first use; if it cannot be
+/// started, the value is freed here.
+pub fn drop_later<T: Send + 'static>(value: T) {
+    type Garbage = Box<dyn Send>;
+    static REAPER: OnceLock<Option<Mutex<std::sync::mpsc::Sender<Garbage>>>> = OnceLock::new();
+    let reaper = REAPER.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::channel::<Garbage>();
+        let spawned = std::thread::Builder::new().name("reaper".into()).spawn(move || {
+            while let Ok(first) = rx.recv() {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                drop(first);
+                while let Ok(more) = rx.try_recv() {
+                    drop(more);
+                }
+            }
+        });
+        spawned.ok().map(|_| Mutex::new(tx))
+    });
+    let garbage: Garbage = Box::new(value);
+    if let Some(tx) = reaper {
+        // A send fails only if the thread is gone; the value then comes back and is freed here.
+        if let Err(back) = tx.lock().send(garbage) {
+            drop(back.0);
+        }
+    }
+}
+
 /// Every account, by AccessKeyId.
 pub struct Store {
     pub world: Arc<World>,
@@ -874,8 +903,8 @@ impl Store {
                 }
             }
         }
-        // Freeing a large world takes milliseconds: do it off the request path.
-        std::thread::spawn(move || drop(old));
+        // Freeing a large world takes milliseconds: off the request path.
+        drop_later(old);
         true
     }
 
@@ -951,7 +980,7 @@ impl Store {
         drop(guards);
         drop(map);
         drop(old);
-        drop(old_states); // outside the locks: a large world takes a while to free
+        drop_later(old_states); // outside the locks: a large world takes a while to free
     }
 
     /// The seed the accounts' id generators started from.

@@ -276,7 +276,7 @@ pub fn document() -> Value {
                     "200",
                     ok(
                         "Reset accounts",
-                        json!({"type": "object", "properties": {"reset": {"type": "array", "items": {"type": "string"}}}}),
+                        json!({"type": "object", "properties": {"reset": {"type": "array", "items": {"type": "string"}}, "duration_us": {"type": "integer", "description": "the server's own time for the reset (the old world is freed afterwards, off the request path)"}}}),
                     ),
                 ),
                 ("400", bad.clone()),

@@ -86,6 +86,7 @@ pub async fn apply_durable(app: &Arc<App>, op: ControlOp) -> Result<Value, Refus
 pub fn execute(app: &App, op: &ControlOp) -> Result<Value, Refused> {
     match op.clone() {
         ControlOp::Reset { account } => {
+            let started = std::time::Instant::now();
             let reset = match account {
                 Some(id) => {
                     if !app.store.reset_account(&id) {
@@ -99,8 +100,9 @@ pub fn execute(app: &App, op: &ControlOp) -> Result<Value, Refused> {
                     app.store.reset_all()
                 }
             };
-            tracing::info!(target: "control", ?reset, "reset");
-            Ok(json!({ "reset": reset }))
+            let duration_us = started.elapsed().as_micros() as u64;
+            tracing::info!(target: "control", ?reset, duration_us, "reset");
+            Ok(json!({ "reset": reset, "duration_us": duration_us }))
         }
         ControlOp::AddAccount { access_key_id, access_key_secret, account_id, name } => {
             if app.store.account(&access_key_id).is_some() {

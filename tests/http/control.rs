@@ -51,6 +51,7 @@ async fn reset_all_and_reset_one() {
     let r = server.raw(Method::POST, "/_emulator/reset", Some(r#"{"account":"testid2"}"#)).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.json()["reset"], serde_json::json!(["testid2"]));
+    assert!(r.json()["duration_us"].is_u64(), "{}", r.text);
     assert_eq!(vpc_count(&server, "testid", "testsecret").await, a0 + 1);
     assert_eq!(vpc_count(&server, "testid2", "testsecret2").await, b0);
 

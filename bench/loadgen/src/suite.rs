@@ -576,8 +576,12 @@ async fn reset(a: &SuiteArgs, bins: &Binaries, res: &mut Results) -> Result<(), 
         let t0 = Instant::now();
         let (status, answer) = api.control("POST", "/_emulator/reset", Some("{}")).await?;
         let t = t0.elapsed().as_secs_f64() * 1000.0;
+        let server = answer
+            .get("duration_us")
+            .and_then(Value::as_u64)
+            .map_or(String::new(), |us| format!(" (server: {:.3} ms)", us as f64 / 1000.0));
         log(format!(
-            "reset {}/{}: {} gateways (built in {build:.1} s) reset in {t:.2} ms",
+            "reset {}/{}: {} gateways (built in {build:.1} s) reset in {t:.2} ms{server}",
             run + 1,
             a.reset_runs,
             g.gateways.len()

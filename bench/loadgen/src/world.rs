@@ -161,14 +161,7 @@ pub async fn small_world(addr: SocketAddr) -> Result<World, String> {
     if total != 50 {
         return Err(format!("expected 50 DNAT entries, the emulator lists {total}"));
     }
-    Ok(World {
-        region: REGION.into(),
-        gateway_ids: ids,
-        vpc_id: vpc,
-        vswitch_ids,
-        table_id: table,
-        external_ip: ip,
-    })
+    Ok(World { region: REGION.into(), gateway_ids: ids, vpc_id: vpc, vswitch_ids, table_id: table, external_ip: ip })
 }
 
 /// A world that grows in steps (growth, memory and reset measurements) in one region: gateways in
