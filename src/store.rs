@@ -347,7 +347,7 @@ impl RegionState {
     /// the caller to give back to the pool.
     pub fn release_nat_dependents(&mut self, nat_gateway_id: &str) -> Vec<std::net::Ipv4Addr> {
         self.snat_entries.retain(|_, e| e.nat_gateway_id != nat_gateway_id);
-        self.forward_entries.retain(|_, e| e.nat_gateway_id != nat_gateway_id);
+        self.forward_entries.retain(|_, e| *e.nat_gateway_id != *nat_gateway_id);
         for e in self.eips.values_mut().filter(|e| e.bound_to(nat_gateway_id)) {
             e.binding = None;
             e.status = EipStatus::Available;

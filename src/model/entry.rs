@@ -1,6 +1,7 @@
 //! DNAT (forward) and SNAT entries.
 
 use std::net::Ipv4Addr;
+use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -142,8 +143,9 @@ impl std::fmt::Display for Protocol {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ForwardEntry {
     pub id: String,
-    pub table_id: String,
-    pub nat_gateway_id: String,
+    /// Shared by the entries of one table.
+    pub table_id: Arc<str>,
+    pub nat_gateway_id: Arc<str>,
     pub name: String,
     pub external_ip: Ipv4Addr,
     /// `80`, `1000/1010`, or `any`.

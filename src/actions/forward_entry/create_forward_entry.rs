@@ -5,6 +5,8 @@
 
 use serde::Serialize;
 
+use std::sync::Arc;
+
 use super::{
     check_rules, gateway_for_change, parse_ip, parse_protocol, table_busy, valid_entry_name, Port, Protocol, Tuple,
 };
@@ -64,13 +66,17 @@ pub fn handle(st: &mut AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Resp
     if req.dry_run {
         return Err(ApiError::DryRunOperation);
     }
-    let gateway_id = gw.id.clone();
+    // The table's and gateway's ids are shared by every entry of the table (one allocation each).
+    let (table_id, gateway_id): (Arc<str>, Arc<str>) = match rs.forward_entries.group(&gw.id).next() {
+        Some(e) => (e.table_id.clone(), e.nat_gateway_id.clone()),
+        None => (Arc::from(req.table_id.as_str()), Arc::from(gw.id.as_str())),
+    };
     let id = st.ids.resource_id("fwd", &region.id_code);
     let seq = st.next_seq();
     let t = &req.tuple;
     let entry = ForwardEntry {
         id: id.clone(),
-        table_id: req.table_id,
+        table_id,
         nat_gateway_id: gateway_id,
         name: req.name,
         external_ip: t.external_ip,

@@ -88,7 +88,7 @@ pub fn entry_for_change<'a>(rs: &'a RegionState, table_id: &str, entry_id: &str)
     let entry = rs
         .forward_entries
         .get(entry_id)
-        .filter(|e| e.table_id == table_id)
+        .filter(|e| *e.table_id == *table_id)
         .ok_or(ApiError::InvalidForwardEntryIdNotFound)?;
     if entry.status != EntryStatus::Available {
         return Err(ApiError::IncorretForwardEntryStatus {
