@@ -28,7 +28,8 @@ pub trait Indexed {
 
 #[derive(Debug, Clone)]
 pub struct Table<T> {
-    items: BTreeMap<Arc<str>, T>,
+    /// Boxed: a B-tree node then holds pointers, not 100–800-byte resources at ~70% fill.
+    items: BTreeMap<Arc<str>, Box<T>>,
     order: BTreeMap<u64, Arc<str>>,
     groups: HashMap<String, BTreeMap<u64, Arc<str>>>,
     aliases: HashMap<String, Arc<str>>,
@@ -47,11 +48,11 @@ impl<T: Indexed> Table<T> {
         let old = match self.items.entry(id.clone()) {
             std::collections::btree_map::Entry::Vacant(slot) => {
                 Self::index_into(&mut self.order, &mut self.groups, &mut self.aliases, &id, &value);
-                slot.insert(value);
+                slot.insert(Box::new(value));
                 return None;
             }
             std::collections::btree_map::Entry::Occupied(mut slot) => {
-                let old = slot.insert(value);
+                let old = *slot.insert(Box::new(value));
                 let new = slot.get();
                 Self::unindex(&mut self.order, &mut self.groups, &mut self.aliases, &old);
                 Self::index_into(&mut self.order, &mut self.groups, &mut self.aliases, &id, new);
@@ -103,13 +104,14 @@ impl<T: Indexed> Table<T> {
     }
 
     pub fn remove(&mut self, id: &str) -> Option<T> {
-        let value = self.items.remove(id)?;
+        let value = *self.items.remove(id)?;
         Self::unindex(&mut self.order, &mut self.groups, &mut self.aliases, &value);
         Some(value)
     }
 
     pub fn retain(&mut self, mut keep: impl FnMut(&str, &mut T) -> bool) {
-        let drop: Vec<Arc<str>> = self.items.iter_mut().filter_map(|(k, v)| (!keep(k, v)).then(|| k.clone())).collect();
+        let drop: Vec<Arc<str>> =
+            self.items.iter_mut().filter_map(|(k, v)| (!keep(k, &mut **v)).then(|| k.clone())).collect();
         for id in drop {
             self.remove(&id);
         }
@@ -117,7 +119,7 @@ impl<T: Indexed> Table<T> {
 
     /// The members of a group, oldest first.
     pub fn group(&self, group: &str) -> impl DoubleEndedIterator<Item = &T> + '_ {
-        self.groups.get(group).into_iter().flat_map(|g| g.values()).filter_map(|id| self.items.get(id))
+        self.groups.get(group).into_iter().flat_map(|g| g.values()).filter_map(|id| self.get(id))
     }
 
     pub fn group_len(&self, group: &str) -> usize {
@@ -126,22 +128,22 @@ impl<T: Indexed> Table<T> {
 
     /// Every resource, oldest first.
     pub fn in_order(&self) -> impl DoubleEndedIterator<Item = &T> + '_ {
-        self.order.values().filter_map(|id| self.items.get(id))
+        self.order.values().filter_map(|id| self.get(id))
     }
 
     pub fn by_alias(&self, alias: &str) -> Option<&T> {
-        self.aliases.get(alias).and_then(|id| self.items.get(id))
+        self.aliases.get(alias).and_then(|id| self.get(id))
     }
 }
 
 impl<T> Table<T> {
     pub fn get(&self, id: &str) -> Option<&T> {
-        self.items.get(id)
+        self.items.get(id).map(|v| &**v)
     }
 
     /// Mutable access; the caller must not change the resource's seq, group or aliases.
     pub fn get_mut(&mut self, id: &str) -> Option<&mut T> {
-        self.items.get_mut(id)
+        self.items.get_mut(id).map(|v| &mut **v)
     }
 
     pub fn contains_key(&self, id: &str) -> bool {
@@ -149,12 +151,12 @@ impl<T> Table<T> {
     }
 
     pub fn values(&self) -> impl Iterator<Item = &T> {
-        self.items.values()
+        self.items.values().map(|v| &**v)
     }
 
     /// Mutable access to every resource; the same rule as `get_mut`.
     pub fn values_mut(&mut self) -> impl Iterator<Item = &mut T> {
-        self.items.values_mut()
+        self.items.values_mut().map(|v| &mut **v)
     }
 
     pub fn keys(&self) -> impl Iterator<Item = &str> {
@@ -162,7 +164,7 @@ impl<T> Table<T> {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&str, &T)> {
-        self.items.iter().map(|(k, v)| (&**k, v))
+        self.items.iter().map(|(k, v)| (&**k, &**v))
     }
 
     pub fn len(&self) -> usize {
