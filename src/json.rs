@@ -433,6 +433,17 @@ struct KeyWriter<'o> {
     out: &'o mut Vec<u8>,
 }
 
+/// As serde_json: a finite float key is written quoted; NaN and infinities are refused.
+fn float_key<F: Serialize>(out: &mut Vec<u8>, finite: bool, v: &F) -> Result<(), Error> {
+    if !finite {
+        return Err(Error("float key must be finite (got NaN or +/-inf)".into()));
+    }
+    out.push(b'"');
+    serde_json::to_writer(&mut *out, v).map_err(|e| Error(e.to_string()))?;
+    out.push(b'"');
+    Ok(())
+}
+
 fn key_must_be_a_string() -> Error {
     Error("key must be a string".into())
 }
@@ -466,11 +477,11 @@ impl ser::Serializer for KeyWriter<'_> {
         self.out.extend_from_slice(if v { b"\"true\"" } else { b"\"false\"" });
         Ok(())
     }
-    fn serialize_f32(self, _v: f32) -> Result<(), Error> {
-        Err(key_must_be_a_string())
+    fn serialize_f32(self, v: f32) -> Result<(), Error> {
+        float_key(self.out, v.is_finite(), &v)
     }
-    fn serialize_f64(self, _v: f64) -> Result<(), Error> {
-        Err(key_must_be_a_string())
+    fn serialize_f64(self, v: f64) -> Result<(), Error> {
+        float_key(self.out, v.is_finite(), &v)
     }
     fn serialize_char(self, v: char) -> Result<(), Error> {
         write_str(self.out, v.encode_utf8(&mut [0u8; 4]));
@@ -486,8 +497,8 @@ impl ser::Serializer for KeyWriter<'_> {
     fn serialize_none(self) -> Result<(), Error> {
         Err(key_must_be_a_string())
     }
-    fn serialize_some<T: Serialize + ?Sized>(self, _value: &T) -> Result<(), Error> {
-        Err(key_must_be_a_string())
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), Error> {
+        value.serialize(self)
     }
     fn serialize_unit(self) -> Result<(), Error> {
         Err(key_must_be_a_string())
@@ -628,6 +639,29 @@ mod tests {
         same(&vec![Variants::New(1), Variants::Tuple(1, 2), Variants::Struct { a: 3 }]);
         let ints: BTreeMap<u32, bool> = [(1, true), (20, false)].into_iter().collect();
         same(&ints);
+        // Keys serde_json also accepts: finite floats (quoted) and `Some(key)`.
+        same(&BTreeMap::from([(Some("k"), 1), (Some("j\n"), 2)]));
+        struct FloatKeys;
+        impl Serialize for FloatKeys {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_map([(1.5f64, 1), (-0.25, 2)])
+            }
+        }
+        same(&FloatKeys);
+        struct F32Keys;
+        impl Serialize for F32Keys {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_map([(1.1f32, 1)])
+            }
+        }
+        same(&F32Keys);
+        struct NanKey;
+        impl Serialize for NanKey {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_map([(f64::NAN, 1)])
+            }
+        }
+        assert!(to_string(&NanKey, 0).is_err() && serde_json::to_string(&NanKey).is_err());
         same(&[i8::MIN as i64, i64::MIN, 0, i64::MAX]);
         same(&[u128::MAX]);
         same(&[f64::NAN, f64::INFINITY, 1e300, -0.0]);

@@ -53,9 +53,10 @@ impl<T: Indexed> Table<T> {
             }
             std::collections::btree_map::Entry::Occupied(mut slot) => {
                 let old = *slot.insert(Box::new(value));
-                let new = slot.get();
+                // The map keeps its key: the indexes share that one.
+                let key = slot.key().clone();
                 Self::unindex(&mut self.order, &mut self.groups, &mut self.aliases, &old);
-                Self::index_into(&mut self.order, &mut self.groups, &mut self.aliases, &id, new);
+                Self::index_into(&mut self.order, &mut self.groups, &mut self.aliases, &key, slot.get());
                 old
             }
         };

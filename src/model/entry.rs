@@ -108,7 +108,7 @@ impl<'de> Deserialize<'de> for Port {
 }
 
 /// A DNAT protocol: `tcp`, `udp`, or `any` (IP mapping); lower case, as Terraform reads it back.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Protocol {
     Tcp,
@@ -128,6 +128,14 @@ impl Protocol {
             Protocol::Udp => "udp",
             Protocol::Any => "any",
         }
+    }
+}
+
+/// Loaded in any case (`TCP`, `Any`), as the rule checks always read it.
+impl<'de> Deserialize<'de> for Protocol {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Protocol::parse(&s).ok_or_else(|| serde::de::Error::custom(format!("not tcp, udp or any: {s:?}")))
     }
 }
 

@@ -139,7 +139,14 @@ fn params(w: Workload, world: &World, worker: usize, iter: u64) -> (&'static str
             vec![
                 region,
                 (s("VpcId"), world.vpc_id.clone()),
-                (s("VSwitchId"), world.vswitch_ids[(worker + iter as usize) % world.vswitch_ids.len().max(1)].clone()),
+                (
+                    s("VSwitchId"),
+                    world
+                        .vswitch_ids
+                        .get((worker + iter as usize) % world.vswitch_ids.len().max(1))
+                        .cloned()
+                        .unwrap_or_default(),
+                ),
                 (s("NatType"), s("Enhanced")),
             ],
         ),

@@ -306,7 +306,8 @@ pub fn reply(st: &AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Reply, Ap
         if i > 0 {
             out.push(b',');
         }
-        let fragment = st.views.get_or_render(&g.id, || {
+        // Keyed by region too: an imported state may repeat an id across regions.
+        let fragment = st.views.get_or_render(&format!("{}/{}", g.region_id, g.id), || {
             let mut v = Vec::with_capacity(1400);
             crate::json::write(&mut v, &view(rs, g)).map(|()| v)
         });
@@ -400,6 +401,20 @@ mod tests {
         let st = lock.read();
         let body = reply(&st, &ctx(), parse(&params(&[("RegionId", "cn-hangzhou"), ("NatGatewayId", &a)])).unwrap());
         assert!(body.unwrap().to_map()["NatGateways"].to_string().contains("renamed"));
+        drop(st);
+        // An imported state may repeat an id in another region: each region answers its own.
+        {
+            let mut st = lock.write();
+            let mut twin = st.regions["cn-hangzhou"].nat_gateways[a.as_str()].clone();
+            twin.region_id = "cn-shanghai".into();
+            st.region_mut("cn-shanghai").unwrap().nat_gateways.insert(a.clone(), twin);
+        }
+        let st = lock.read();
+        for region in ["cn-hangzhou", "cn-shanghai", "cn-hangzhou"] {
+            let pairs = [("RegionId", region), ("NatGatewayId", a.as_str())];
+            let typed = Reply::of(&handle(&st, &ctx(), parse(&params(&pairs)).unwrap()).unwrap()).unwrap();
+            assert_eq!(reply(&st, &ctx(), parse(&params(&pairs)).unwrap()).unwrap(), typed, "{region}");
+        }
     }
 
     #[test]
