@@ -89,10 +89,10 @@ fn inbound(rs: &RegionState, gw: &NatGateway, p: &Packet, proto: &str) -> Trace 
             Some(format!("the entry is {}, not Available", e.status.as_str()))
         } else if t.external_ip != p.dst_ip {
             Some(format!("its external IP {} is not the destination {}", t.external_ip, p.dst_ip))
-        } else if !protocols_overlap(t.protocol, proto) {
+        } else if !protocols_overlap(t.protocol.as_str(), proto) {
             Some(format!("its protocol {} does not carry {proto}", t.protocol))
         } else if !t.external_port.contains(p.dst_port) {
-            Some(format!("destination port {} is outside its external port {}", p.dst_port, t.external_port.text()))
+            Some(format!("destination port {} is outside its external port {}", p.dst_port, t.external_port))
         } else if hit.is_some() {
             Some("an earlier entry already matched".into())
         } else {
@@ -111,11 +111,7 @@ fn inbound(rs: &RegionState, gw: &NatGateway, p: &Packet, proto: &str) -> Trace 
                     true,
                     format!(
                         "{} {}:{} → {}:{}",
-                        t.protocol,
-                        t.external_ip,
-                        t.external_port.text(),
-                        t.internal_ip,
-                        t.internal_port.text()
+                        t.protocol, t.external_ip, t.external_port, t.internal_ip, t.internal_port
                     ),
                 );
                 let tr = Translated {

@@ -399,7 +399,7 @@ fn ports_parse_to_valid_ranges_and_round_trip() {
             if let Port::Range(x, y) = p {
                 prop_assert!(1 <= x && x <= y, "{s} → {x}/{y}");
             }
-            prop_assert_eq!(Port::parse(&p.text()), Some(p));
+            prop_assert_eq!(Port::parse(&p.to_string()), Some(p));
             prop_assert!(p.width() >= 1);
         }
         let (lo, hi) = (a.min(b), a.max(b));
@@ -491,7 +491,7 @@ fn small_parsers_never_panic_and_refuse_with_documented_codes() {
             Err(e) => assert_documented(&e)?,
         }
         match parse_protocol(&s) {
-            Ok(p) => prop_assert!(["tcp", "udp", "any"].contains(&p)),
+            Ok(p) => prop_assert!(["tcp", "udp", "any"].contains(&p.as_str())),
             Err(e) => prop_assert_eq!(e.code(), "InvalidProtocal.ValueNotSupported"),
         }
         if let Err(e) = parse_ip(&s, ApiError::InvalidExternalIpMalformed) {

@@ -72,15 +72,6 @@ impl Port {
             Port::Range(a, b) => a <= port && port <= b,
         }
     }
-
-    /// The canonical text: `80`, `1000/1010` or `any`.
-    pub fn text(self) -> String {
-        match self {
-            Port::Any => "any".into(),
-            Port::Range(a, b) if a == b => a.to_string(),
-            Port::Range(a, b) => format!("{a}/{b}"),
-        }
-    }
 }
 
 impl std::fmt::Display for Port {

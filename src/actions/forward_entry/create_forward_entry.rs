@@ -7,9 +7,7 @@ use serde::Serialize;
 
 use std::sync::Arc;
 
-use super::{
-    check_rules, gateway_for_change, parse_ip, parse_protocol, table_busy, valid_entry_name, Port, Protocol, Tuple,
-};
+use super::{check_rules, gateway_for_change, parse_ip, parse_protocol, table_busy, valid_entry_name, Port, Tuple};
 use crate::actions::dry_run;
 use crate::error::ApiError;
 use crate::model::{EntryStatus, ForwardEntry};
@@ -83,7 +81,7 @@ pub fn handle(st: &mut AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Resp
         external_port: t.external_port,
         internal_ip: t.internal_ip,
         internal_port: t.internal_port,
-        ip_protocol: Protocol::parse(t.protocol).ok_or(ApiError::InvalidProtocolValueNotSupported)?,
+        ip_protocol: t.protocol,
         port_break: req.port_break,
         status: EntryStatus::Pending,
         created_ms: ctx.now,

@@ -6,7 +6,7 @@ use std::net::Ipv4Addr;
 
 use serde::Serialize;
 
-use super::{parse_protocol, Port};
+use super::{parse_protocol, Port, Protocol};
 use crate::actions::{page, page_of};
 use crate::error::ApiError;
 use crate::model::ForwardEntry;
@@ -22,7 +22,7 @@ pub struct Request {
     external_port: Option<String>,
     internal_ip: Option<String>,
     internal_port: Option<String>,
-    protocol: Option<&'static str>,
+    protocol: Option<Protocol>,
     name: Option<String>,
     paging: Paging,
 }
@@ -142,7 +142,7 @@ pub fn handle<'a>(st: &'a AccountState, ctx: &Ctx<'_>, req: Request) -> Result<R
                     && matches(external_port, e.external_port)
                     && matches(internal_ip, e.internal_ip)
                     && matches(internal_port, e.internal_port)
-                    && req.protocol.is_none_or(|p| e.ip_protocol.as_str() == p)
+                    && req.protocol.is_none_or(|p| e.ip_protocol == p)
                     && req.name.as_ref().is_none_or(|n| &e.name == n)
             })
             .collect();

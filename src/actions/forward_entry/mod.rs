@@ -13,9 +13,9 @@ pub use crate::model::entry::{Port, Protocol};
 use crate::model::{EntryStatus, ForwardEntry, NatGateway, NatStatus};
 use crate::store::{PublicIp, RegionState};
 
-/// `TCP`, `UDP` or `Any` (any case) → `tcp`, `udp`, `any`.
-pub fn parse_protocol(s: &str) -> Result<&'static str, ApiError> {
-    Protocol::parse(s).map(Protocol::as_str).ok_or(ApiError::InvalidProtocolValueNotSupported)
+/// `TCP`, `UDP` or `Any` (any case).
+pub fn parse_protocol(s: &str) -> Result<Protocol, ApiError> {
+    Protocol::parse(s).ok_or(ApiError::InvalidProtocolValueNotSupported)
 }
 
 pub fn protocols_overlap(a: &str, b: &str) -> bool {
@@ -30,18 +30,18 @@ pub struct Tuple {
     pub external_port: Port,
     pub internal_ip: Ipv4Addr,
     pub internal_port: Port,
-    pub protocol: &'static str,
+    pub protocol: Protocol,
 }
 
 impl Tuple {
     pub fn check(&self) -> Result<(), ApiError> {
         let any_ports = self.external_port == Port::Any || self.internal_port == Port::Any;
-        if self.protocol == "any" && !(self.external_port == Port::Any && self.internal_port == Port::Any) {
+        if self.protocol == Protocol::Any && !(self.external_port == Port::Any && self.internal_port == Port::Any) {
             return Err(ApiError::InvalidExternalPortMalformed {
                 reason: "IpProtocol=Any needs ExternalPort=Any and InternalPort=Any.",
             });
         }
-        if self.protocol != "any" && any_ports {
+        if self.protocol != Protocol::Any && any_ports {
             return Err(ApiError::InvalidExternalPortMalformed { reason: "Port Any needs IpProtocol=Any." });
         }
         if self.external_port.width() != self.internal_port.width() {
@@ -58,7 +58,7 @@ impl Tuple {
             external_port: e.external_port,
             internal_ip: e.internal_ip,
             internal_port: e.internal_port,
-            protocol: e.ip_protocol.as_str(),
+            protocol: e.ip_protocol,
         }
     }
 }
@@ -120,7 +120,7 @@ pub fn check_rules(
         return Err(ApiError::InternalIpOutOfVpcCidr);
     }
     let (snat, _) = rs.ip_users(&gw.id, &ip);
-    if !snat.is_empty() && (!port_break || t.protocol == "any") {
+    if !snat.is_empty() && (!port_break || t.protocol == Protocol::Any) {
         return Err(ApiError::ExternalIpUsedInSnatTable { entries: snat.join(", ") });
     }
     for other in rs.forward_entries.group(&gw.id) {
@@ -128,7 +128,7 @@ pub fn check_rules(
             continue;
         }
         let o = Tuple::of(other);
-        if !protocols_overlap(o.protocol, t.protocol) {
+        if !protocols_overlap(o.protocol.as_str(), t.protocol.as_str()) {
             continue;
         }
         if o.external_ip == t.external_ip && o.external_port.overlaps(t.external_port) {
@@ -160,6 +160,7 @@ mod tests {
         }
         assert!(Port::Range(10, 20).overlaps(Port::Range(20, 30)));
         assert!(!Port::Range(10, 19).overlaps(Port::Range(20, 30)));
-        assert_eq!(Port::Range(5, 5).text(), "5");
+        assert_eq!(Port::Range(5, 5).to_string(), "5");
+        assert_eq!((Port::Range(1000, 1010).to_string(), Port::Any.to_string()), ("1000/1010".into(), "any".into()));
     }
 }

@@ -21,7 +21,7 @@ pub struct Request {
     external_port: Option<Port>,
     internal_ip: Option<std::net::Ipv4Addr>,
     internal_port: Option<Port>,
-    protocol: Option<&'static str>,
+    protocol: Option<Protocol>,
     name: Option<String>,
     port_break: Option<bool>,
     dry_run: bool,
@@ -81,7 +81,7 @@ pub fn handle(st: &mut AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Resp
         e.external_port = tuple.external_port;
         e.internal_ip = tuple.internal_ip;
         e.internal_port = tuple.internal_port;
-        e.ip_protocol = Protocol::parse(tuple.protocol).ok_or(ApiError::InvalidProtocolValueNotSupported)?;
+        e.ip_protocol = tuple.protocol;
         e.port_break = port_break;
         if let Some(n) = req.name {
             e.name = n;
