@@ -296,6 +296,10 @@ pub struct RegionState {
     pub bandwidth_packages: Table<BandwidthPackage>,
     /// Released EIPs (id, address, when), so AllocateEipAddress with `InstanceId` can take one back.
     pub released_eips: Vec<(String, std::net::Ipv4Addr, Millis)>,
+    /// Rendered views of this region's unchanged resources, by id (never serialized; emptied by
+    /// every write lock of the account).
+    #[serde(skip)]
+    pub views: ViewCache,
 }
 
 /// Whether an address can serve a gateway's DNAT/SNAT entries.
@@ -479,9 +483,6 @@ pub struct AccountState {
     /// May use the legacy NAT bandwidth-package actions (world file / `--legacy-bandwidth-packages`).
     #[serde(default)]
     pub legacy_bandwidth_packages: bool,
-    /// Rendered views of unchanged resources (never serialized; emptied by every write lock).
-    #[serde(skip)]
-    pub views: ViewCache,
 }
 
 /// Rendered JSON of resources as list answers show them, by id, so that paging through an
@@ -536,7 +537,7 @@ impl std::fmt::Debug for ViewCache {
 }
 
 /// An account's state behind its lock: reads share it, a write holds it alone. Taking the write
-/// lock empties the account's [`ViewCache`] first: every change to an account goes through here,
+/// lock empties the account's [`ViewCache`]s first: every change to an account goes through here,
 /// so no cached view is ever older than the state it shows.
 pub struct StateLock(RwLock<AccountState>);
 
@@ -551,7 +552,9 @@ impl StateLock {
 
     pub fn write(&self) -> parking_lot::RwLockWriteGuard<'_, AccountState> {
         let mut st = self.0.write();
-        st.views.clear();
+        for rs in st.regions.values_mut() {
+            rs.views.clear();
+        }
         st
     }
 }
@@ -629,7 +632,6 @@ impl AccountState {
             timers: Timers::default(),
             tokens: ClientTokens::default(),
             legacy_bandwidth_packages: spec.legacy_bandwidth_packages.unwrap_or(world.legacy_bandwidth_packages),
-            views: ViewCache::default(),
         }
     }
 

@@ -306,8 +306,7 @@ pub fn reply(st: &AccountState, ctx: &Ctx<'_>, req: Request) -> Result<Reply, Ap
         if i > 0 {
             out.push(b',');
         }
-        // Keyed by region too: an imported state may repeat an id across regions.
-        let fragment = st.views.get_or_render(&format!("{}/{}", g.region_id, g.id), || {
+        let fragment = rs.views.get_or_render(&g.id, || {
             let mut v = Vec::with_capacity(1400);
             crate::json::write(&mut v, &view(rs, g)).map(|()| v)
         });
@@ -391,12 +390,12 @@ mod tests {
                     assert_eq!(cached, typed, "{pairs:?}");
                 }
             }
-            assert_eq!(st.views.len(), 2, "each gateway rendered once");
+            assert_eq!(st.regions["cn-hangzhou"].views.len(), 2, "each gateway rendered once");
         };
         check(&lock);
         // A change through the lock empties the cache: the next answer shows it.
         lock.write().region_mut("cn-hangzhou").unwrap().nat_gateways.get_mut(&a).unwrap().name = "renamed".into();
-        assert!(lock.read().views.is_empty());
+        assert!(lock.read().regions.values().all(|rs| rs.views.is_empty()));
         check(&lock);
         let st = lock.read();
         let body = reply(&st, &ctx(), parse(&params(&[("RegionId", "cn-hangzhou"), ("NatGatewayId", &a)])).unwrap());
