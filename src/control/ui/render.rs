@@ -46,13 +46,7 @@ pub fn page(v: &View) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                link rel="icon" href="data:,";
-                title { (title) }
-                style { (PreEscaped(CSS)) }
-            }
+            (head(&title))
             body data-refresh-ms="2000" {
                 header.top {
                     h1 { "aliyun-nat-emulator" }
@@ -671,17 +665,24 @@ fn requests(v: &View) -> Markup {
 
 // ---- one request -------------------------------------------------------------------------------
 
+/// The `<head>` every page shares: the title and the embedded CSS.
+fn head(title: &str) -> Markup {
+    html! {
+        head {
+            meta charset="utf-8";
+            meta name="viewport" content="width=device-width, initial-scale=1";
+            link rel="icon" href="data:,";
+            title { (title) }
+            style { (PreEscaped(CSS)) }
+        }
+    }
+}
+
 fn small_page(title: &str, filter: &UiFilter, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                link rel="icon" href="data:,";
-                title { (title) }
-                style { (PreEscaped(CSS)) }
-            }
+            (head(title))
             body.detail {
                 header.top {
                     h1 { "aliyun-nat-emulator" }
