@@ -23,9 +23,12 @@
 #[allow(dead_code)]
 #[path = "http/harness.rs"]
 mod harness;
+#[path = "robustness/rng.rs"]
+mod rng;
 #[allow(dead_code)]
 #[path = "http/signer.rs"]
 mod signer;
+use rng::Rng;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -43,24 +46,6 @@ use signer::{Req, Style};
 const CLIENTS: usize = 64;
 const OPS_PER_CLIENT: usize = 30;
 const REGION: &str = "cn-hangzhou";
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
-}
 
 #[derive(Clone)]
 struct Gw {

@@ -21,7 +21,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+#[path = "robustness/rng.rs"]
+mod rng;
 mod support;
+use rng::Rng;
 
 const REGION: &str = "cn-hangzhou";
 const WRITERS: [(&str, &str); 4] =
@@ -144,24 +147,12 @@ impl Model {
     }
 }
 
-struct Rng(u64);
-
 impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
     fn pick<'a, T>(&mut self, v: &'a [T]) -> Option<&'a T> {
         if v.is_empty() {
             None
         } else {
-            Some(&v[self.below(v.len() as u64) as usize])
+            Some(&v[self.below(v.len())])
         }
     }
 }
@@ -596,7 +587,7 @@ async fn acknowledged_writes_survive_kill_9() {
             .zip(&models)
             .map(|(key, m)| tokio::spawn(writer(emu.base.clone(), *key, m.clone(), rng.next(), seen.clone(), round)))
             .collect();
-        tokio::time::sleep(Duration::from_millis(100 + rng.below(500))).await;
+        tokio::time::sleep(Duration::from_millis(100 + rng.below(500) as u64)).await;
         emu.kill9();
         for h in handles {
             let st = h.await.unwrap();

@@ -23,12 +23,15 @@
 #[allow(dead_code)]
 #[path = "http/harness.rs"]
 mod harness;
+#[path = "robustness/rng.rs"]
+mod rng;
 #[allow(dead_code)]
 #[path = "http/signer.rs"]
 mod signer;
 #[allow(dead_code)]
 #[path = "robustness/vocabulary.rs"]
 mod vocabulary;
+use rng::Rng;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -60,23 +63,7 @@ fn count_panics() {
     });
 }
 
-/// SplitMix64: small, seedable, good enough to pick from lists.
-struct Rng(u64);
-
 impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
     fn pick<T: Copy>(&mut self, items: &[T]) -> T {
         items[self.below(items.len())]
     }
