@@ -97,59 +97,10 @@ fn write_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
 }
 
-fn write_int(out: &mut Vec<u8>, v: impl itoa_like::Int) {
-    v.write_to(out);
-}
-
-/// Integers in decimal without going through `fmt`.
-mod itoa_like {
-    pub trait Int {
-        fn write_to(self, out: &mut Vec<u8>);
-    }
-
-    fn unsigned(mut n: u128, out: &mut Vec<u8>) {
-        let mut buf = [0u8; 40];
-        let mut i = buf.len();
-        loop {
-            i -= 1;
-            buf[i] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
-        out.extend_from_slice(&buf[i..]);
-    }
-
-    macro_rules! int {
-        ($($t:ty),*) => {$(
-            impl Int for $t {
-                #[allow(unused_comparisons)]
-                fn write_to(self, out: &mut Vec<u8>) {
-                    if self < 0 {
-                        out.push(b'-');
-                    }
-                    unsigned((self as i128).unsigned_abs(), out);
-                }
-            }
-        )*};
-    }
-    int!(i8, i16, i32, i64, u8, u16, u32, u64);
-
-    impl Int for i128 {
-        fn write_to(self, out: &mut Vec<u8>) {
-            if self < 0 {
-                out.push(b'-');
-            }
-            unsigned(self.unsigned_abs(), out);
-        }
-    }
-
-    impl Int for u128 {
-        fn write_to(self, out: &mut Vec<u8>) {
-            unsigned(self, out);
-        }
-    }
+/// Numbers as serde_json writes them (itoa and ryu, through serde_json itself): NaN and the
+/// infinities are `null`.
+fn write_number<N: Serialize>(out: &mut Vec<u8>, v: N) -> Result<(), Error> {
+    serde_json::to_writer(out, &v).map_err(|e| Error(e.to_string()))
 }
 
 /// A sequence, map or struct being written: whether a comma is due.
@@ -171,6 +122,14 @@ impl Compound<'_, '_> {
     }
 }
 
+macro_rules! numbers {
+    ($($f:ident: $t:ty),*) => {$(
+        fn $f(self, v: $t) -> Result<(), Error> {
+            write_number(self.out, v)
+        }
+    )*};
+}
+
 impl<'a, 'o> ser::Serializer for &'a mut Writer<'o> {
     type Ok = ();
     type Error = Error;
@@ -182,55 +141,13 @@ impl<'a, 'o> ser::Serializer for &'a mut Writer<'o> {
     type SerializeStruct = Compound<'a, 'o>;
     type SerializeStructVariant = Compound<'a, 'o>;
 
+    numbers!(serialize_i8: i8, serialize_i16: i16, serialize_i32: i32, serialize_i64: i64, serialize_i128: i128,
+        serialize_u8: u8, serialize_u16: u16, serialize_u32: u32, serialize_u64: u64, serialize_u128: u128,
+        serialize_f32: f32, serialize_f64: f64);
+
     fn serialize_bool(self, v: bool) -> Result<(), Error> {
         self.out.extend_from_slice(if v { b"true" } else { b"false" });
         Ok(())
-    }
-    fn serialize_i8(self, v: i8) -> Result<(), Error> {
-        write_int(self.out, v);
-        Ok(())
-    }
-    fn serialize_i16(self, v: i16) -> Result<(), Error> {
-        write_int(self.out, v);
-        Ok(())
-    }
-    fn serialize_i32(self, v: i32) -> Result<(), Error> {
-        write_int(self.out, v);
-        Ok(())
-    }
-    fn serialize_i64(self, v: i64) -> Result<(), Error> {
-        write_int(self.out, v);
-        Ok(())
-    }
-    fn serialize_i128(self, v: i128) -> Result<(), Error> {
-        write_int(self.out, v);
-        Ok(())
-    }
-    fn serialize_u8(self, v: u8) -> Result<(), Error> {
-        write_int(self.out, v);
-        Ok(())
-    }
-    fn serialize_u16(self, v: u16) -> Result<(), Error> {
-        write_int(self.out, v);
-        Ok(())
-    }
-    fn serialize_u32(self, v: u32) -> Result<(), Error> {
-        write_int(self.out, v);
-        Ok(())
-    }
-    fn serialize_u64(self, v: u64) -> Result<(), Error> {
-        write_int(self.out, v);
-        Ok(())
-    }
-    fn serialize_u128(self, v: u128) -> Result<(), Error> {
-        write_int(self.out, v);
-        Ok(())
-    }
-    fn serialize_f32(self, v: f32) -> Result<(), Error> {
-        serde_json::to_writer(&mut *self.out, &v).map_err(|e| Error(e.to_string()))
-    }
-    fn serialize_f64(self, v: f64) -> Result<(), Error> {
-        serde_json::to_writer(&mut *self.out, &v).map_err(|e| Error(e.to_string()))
     }
     fn serialize_char(self, v: char) -> Result<(), Error> {
         write_str(self.out, v.encode_utf8(&mut [0u8; 4]));
@@ -439,7 +356,7 @@ fn float_key<F: Serialize>(out: &mut Vec<u8>, finite: bool, v: &F) -> Result<(),
         return Err(Error("float key must be finite (got NaN or +/-inf)".into()));
     }
     out.push(b'"');
-    serde_json::to_writer(&mut *out, v).map_err(|e| Error(e.to_string()))?;
+    write_number(out, v)?;
     out.push(b'"');
     Ok(())
 }
@@ -452,7 +369,7 @@ macro_rules! quoted_int_key {
     ($($f:ident: $t:ty),*) => {$(
         fn $f(self, v: $t) -> Result<(), Error> {
             self.out.push(b'"');
-            write_int(self.out, v);
+            write_number(self.out, v)?;
             self.out.push(b'"');
             Ok(())
         }
