@@ -72,11 +72,6 @@ impl Reply {
         Reply(Bytes::from(Value::Object(m.clone()).to_string()))
     }
 
-    /// The whole object's JSON text.
-    pub fn json(&self) -> &[u8] {
-        &self.0
-    }
-
     /// The object from its first member on: `"A":1,"B":2}`, or `}` for `{}` (shares the bytes).
     pub fn after_brace(&self) -> Bytes {
         self.0.slice(1..)
