@@ -32,21 +32,12 @@ use crate::store::{Ctx, Delays, Quotas};
 /// Named snapshots kept without a data directory.
 pub const MAX_MEMORY_SNAPSHOTS: usize = 64;
 
-/// Parameters that are never journaled: they authenticate a request, they do not describe it.
-const NOT_JOURNALED: &[&str] = &[
-    "AccessKeyId",
-    "Action",
-    "Format",
-    "Signature",
-    "SignatureMethod",
-    "SignatureNonce",
-    "SignatureType",
-    "SignatureVersion",
-    "SecurityToken",
-    "BearerToken",
-    "Timestamp",
-    "Version",
-];
+/// Whether a parameter goes into a journal record: not the protocol parameters (they
+/// authenticate a request, they do not describe it; owner parameters are ignored by every action),
+/// nor a bearer token.
+fn journaled(name: &str) -> bool {
+    !crate::params::PROTOCOL_PARAMS.contains(&name) && name != "BearerToken"
+}
 
 /// The journal record of an RPC write.
 #[derive(Debug, Serialize, Deserialize)]
@@ -176,7 +167,7 @@ impl Disk {
     ) -> Result<u64, ApiError> {
         let kept: Map<String, Value> = params
             .iter()
-            .filter(|(k, _)| !NOT_JOURNALED.contains(k))
+            .filter(|(k, _)| journaled(k))
             .map(|(k, v)| (k.to_owned(), Value::String(v.to_owned())))
             .collect();
         let result = self.journal.append(|seq| {
